@@ -1,0 +1,102 @@
+/**
+ * Time as a dependency. Everything that waits takes a Clock, so unit tests drive time with
+ * ManualClock and get exact, fast results; production code uses realClock.
+ */
+export interface TimerHandle {
+  readonly id: number
+}
+
+export interface Clock {
+  /** Milliseconds, monotonic (not wall time). */
+  now(): number
+  setTimeout(fn: () => void, ms: number): TimerHandle
+  clearTimeout(handle: TimerHandle): void
+}
+
+interface RealHandle extends TimerHandle {
+  timer: NodeJS.Timeout
+}
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  setTimeout(fn, ms) {
+    const timer = setTimeout(fn, ms)
+    return { id: 0, timer } as RealHandle
+  },
+  clearTimeout(handle) {
+    clearTimeout((handle as RealHandle).timer)
+  },
+}
+
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms))
+}
+
+interface ManualTimer {
+  id: number
+  at: number
+  fn: () => void
+}
+
+const flushMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** A clock that only moves when told to. Timers due at the same instant run in creation order. */
+export class ManualClock implements Clock {
+  private time: number
+  private nextId = 1
+  private timers: ManualTimer[] = []
+
+  constructor(start = 0) {
+    this.time = start
+  }
+
+  now(): number {
+    return this.time
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const timer = { id: this.nextId++, at: this.time + Math.max(0, ms), fn }
+    this.timers.push(timer)
+    return { id: timer.id }
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.timers = this.timers.filter((t) => t.id !== handle.id)
+  }
+
+  get pendingTimers(): number {
+    return this.timers.length
+  }
+
+  /** Advances time by `ms`, running each due timer in order and letting promises settle between them. */
+  async advance(ms: number): Promise<void> {
+    const target = this.time + ms
+    await flushMicrotasks()
+    for (;;) {
+      const next = this.earliest()
+      if (next === undefined || next.at > target) break
+      this.timers = this.timers.filter((t) => t !== next)
+      this.time = next.at
+      next.fn()
+      await flushMicrotasks()
+    }
+    this.time = target
+    await flushMicrotasks()
+  }
+
+  /** Runs timers until none are left (bounded, so a timer loop cannot hang a test). */
+  async runAll(maxSteps = 100_000): Promise<void> {
+    for (let i = 0; i < maxSteps; i++) {
+      const next = this.earliest()
+      if (next === undefined) return
+      await this.advance(next.at - this.time)
+    }
+    throw new Error(`ManualClock.runAll: still ${this.timers.length} timers after ${maxSteps} steps`)
+  }
+
+  private earliest(): ManualTimer | undefined {
+    let best: ManualTimer | undefined
+    for (const t of this.timers) if (best === undefined || t.at < best.at || (t.at === best.at && t.id < best.id)) best = t
+    return best
+  }
+}

@@ -1,0 +1,130 @@
+/** A fleet: gateways and their devices, attached to the embedded broker or to an external one. */
+import { startBroker, type BrokerOptions, type EmbeddedBroker } from './broker.ts'
+import type { Clock } from './clock.ts'
+import { Gateway, type GatewayStats } from './gateway.ts'
+import type { BrokerTarget, ProtocolChoice } from './mqtt-connect.ts'
+import type { DeviceProfile } from './profiles.ts'
+
+export interface FleetOptions {
+  devices: number
+  gateways: number
+  profile: DeviceProfile
+  seed: number
+  broker: BrokerTarget
+  protocolVersion?: ProtocolChoice
+  radioSlots?: number
+  maxPayloadBytes?: number
+  clock?: Clock
+  /** Run only shard `index` of `count` (0-based): a deterministic slice of the gateways. */
+  shard?: { index: number; count: number }
+}
+
+export interface FleetLayout {
+  gatewayId: string
+  deviceIds: string[]
+}
+
+/** Device ids `ble-0001…` in contiguous, balanced blocks per gateway `gw-1…`. Pure, so every shard agrees. */
+export function fleetLayout(devices: number, gateways: number): FleetLayout[] {
+  const width = Math.max(4, String(devices).length)
+  const out: FleetLayout[] = []
+  let next = 1
+  for (let g = 0; g < gateways; g++) {
+    const count = Math.floor(devices / gateways) + (g < devices % gateways ? 1 : 0)
+    const deviceIds: string[] = []
+    for (let i = 0; i < count; i++) deviceIds.push(`ble-${String(next++).padStart(width, '0')}`)
+    out.push({ gatewayId: `gw-${g + 1}`, deviceIds })
+  }
+  return out
+}
+
+export class Fleet {
+  readonly gateways: Gateway[]
+
+  constructor(opts: FleetOptions) {
+    let layout = fleetLayout(opts.devices, opts.gateways)
+    if (opts.shard) layout = layout.filter((_, i) => i % opts.shard!.count === opts.shard!.index)
+    this.gateways = layout.map(
+      (l) =>
+        new Gateway({
+          gatewayId: l.gatewayId,
+          deviceIds: l.deviceIds,
+          profile: opts.profile,
+          seed: opts.seed,
+          broker: opts.broker,
+          protocolVersion: opts.protocolVersion,
+          radioSlots: opts.radioSlots,
+          maxPayloadBytes: opts.maxPayloadBytes,
+          clock: opts.clock,
+        }),
+    )
+  }
+
+  get deviceCount(): number {
+    return this.gateways.reduce((n, g) => n + g.devices.size, 0)
+  }
+
+  async start(): Promise<void> {
+    const results = await Promise.allSettled(this.gateways.map((g) => g.start()))
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) {
+      await this.stop()
+      throw failed.reason
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.gateways.map((g) => g.stop()))
+  }
+
+  stats(): GatewayStats {
+    const total: GatewayStats = {
+      received: 0, repliedOk: 0, repliedError: 0, dropped: 0, inFlight: 0,
+      bad: { bad_request: 0, unknown_verb: 0, unknown_device: 0, payload_too_large: 0 },
+    }
+    for (const g of this.gateways) {
+      const s = g.stats
+      total.received += s.received
+      total.repliedOk += s.repliedOk
+      total.repliedError += s.repliedError
+      total.dropped += s.dropped
+      total.inFlight += s.inFlight
+      for (const k of Object.keys(total.bad) as Array<keyof GatewayStats['bad']>) total.bad[k] += s.bad[k]
+    }
+    return total
+  }
+}
+
+export interface Simulation {
+  /** Set when fleetbench started its own broker. */
+  broker: EmbeddedBroker | undefined
+  brokerUrl: string
+  fleet: Fleet
+  close(): Promise<void>
+}
+
+/** Starts the embedded broker (unless `external` is given) and a fleet on it. */
+export async function startSimulation(
+  fleet: Omit<FleetOptions, 'broker'>,
+  where: { external?: BrokerTarget; embedded?: BrokerOptions } = {},
+): Promise<Simulation> {
+  const broker = where.external ? undefined : await startBroker(where.embedded)
+  const auth = where.embedded?.auth
+  const target: BrokerTarget = where.external ?? { url: broker!.url, username: auth?.username, password: auth?.password }
+  const f = new Fleet({ ...fleet, broker: target })
+  try {
+    await f.start()
+  } catch (err) {
+    await broker?.close()
+    throw err
+  }
+  return {
+    broker,
+    brokerUrl: target.url,
+    fleet: f,
+    close: async () => {
+      await f.stop()
+      await broker?.close()
+    },
+  }
+}
