@@ -87,6 +87,7 @@ export class ManualClock implements Clock {
   /** Runs timers until none are left (bounded, so a timer loop cannot hang a test). */
   async runAll(maxSteps = 100_000): Promise<void> {
     for (let i = 0; i < maxSteps; i++) {
+      await flushMicrotasks()
       const next = this.earliest()
       if (next === undefined) return
       await this.advance(next.at - this.time)

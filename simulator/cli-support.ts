@@ -1,0 +1,80 @@
+/** What every fleetbench command shares: usage errors (exit 2), option checks, and the main wrapper. */
+import type { Argv } from 'yargs'
+
+/** Bad input: the message names the problem and the fix; the process exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+export const EXIT = { ok: 0, internal: 1, usage: 2, thresholds: 99 } as const
+
+export function integer(name: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`)
+  return n
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** `250ms`, `10s`, `1.5m`, `1h`; a bare number is seconds. Returns milliseconds. */
+export function duration(name: string, value: unknown, minMs = 1, maxMs = 24 * 3_600_000): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(String(value))
+  const ms = m ? Number(m[1]) * UNITS[m[2] ?? 's']! : Number.NaN
+  if (!Number.isFinite(ms) || ms < minMs || ms > maxMs)
+    throw new UsageError(`--${name} must be a duration like 500ms, 10s or 2m (from ${minMs} ms to ${maxMs / 1000} s), got ${JSON.stringify(value)}`)
+  return Math.round(ms)
+}
+
+export function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
+  throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`)
+}
+
+/** A comma-separated list whose items must all be allowed; duplicates are removed, order kept. */
+export function listOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T[] {
+  const items = String(value).split(',').map((s) => s.trim()).filter((s) => s !== '')
+  if (items.length === 0) throw new UsageError(`--${name} needs at least one of ${allowed.join(', ')}`)
+  for (const item of items) oneOf(name, item, allowed)
+  return [...new Set(items)] as T[]
+}
+
+/** `user:pass` → credentials. */
+export function credentials(name: string, value: unknown): { username: string; password: string } {
+  const s = String(value)
+  const i = s.indexOf(':')
+  if (i <= 0) throw new UsageError(`--${name} must be user:password, got ${JSON.stringify(s.replace(/:.*/, ':…'))}`)
+  return { username: s.slice(0, i), password: s.slice(i + 1) }
+}
+
+/** yargs configured for one-line usage errors: unknown options and bad values exit 2. */
+export function strictParser<T>(argv: Argv<T>, script: string): Argv<T> {
+  return argv
+    .scriptName(script)
+    .strict()
+    .parserConfiguration({ 'camel-case-expansion': true, 'duplicate-arguments-array': false })
+    .fail((msg, err) => {
+      if (err) throw err
+      const unknown = /^Unknown arguments?: (.*)$/m.exec(msg)
+      if (unknown) throw new UsageError(`unknown option ${unknown[1]!.split(', ').map((a) => (a.length > 1 ? `--${a}` : a)).join(', ')}; run with --help to list the options`)
+      throw new UsageError(`${msg.replace(/\n.*/s, '')}; run with --help to list the options`)
+    })
+    .help()
+    .version(false)
+}
+
+/** Runs a command: usage errors print one line and exit 2; anything else prints and exits 1. */
+export async function runMain(script: string, main: () => Promise<number | void>): Promise<void> {
+  try {
+    const code = await main()
+    process.exitCode = code ?? EXIT.ok
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${script}: ${err.message}\n`)
+      process.exitCode = EXIT.usage
+    } else {
+      process.stderr.write(`${script}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+      process.exitCode = EXIT.internal
+    }
+  }
+}
