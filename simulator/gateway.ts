@@ -208,7 +208,16 @@ export class Gateway {
       this.stats.bad.bad_request++
       return { ok: false, error: checked.error }
     }
-    const results = await Promise.all(checked.items.map((item) => this.execute(item.device, item.verb, item.params)))
+    // Items for different devices run concurrently; items for the same device run in order.
+    const last = new Map<string, Promise<wire.RpcOutcome>>()
+    const results = await Promise.all(
+      checked.items.map((item) => {
+        const before = last.get(item.device)
+        const run = before ? before.then(() => this.execute(item.device, item.verb, item.params)) : this.execute(item.device, item.verb, item.params)
+        last.set(item.device, run)
+        return run
+      }),
+    )
     return { ok: true, result: results.map((r) => (r.ok ? { ok: true, result: r.result } : { ok: false, error: r.error })) }
   }
 

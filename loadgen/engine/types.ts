@@ -1,0 +1,57 @@
+/**
+ * What one worker runs and what it sends back. The main thread plans `UserPlan`s, workers run them
+ * with `runUsers` and return a `SliceResult` each; the main thread merges slices into a cell.
+ */
+import type { SeriesPoint } from '../metrics/series.ts'
+import type { ClientStats, ErrorKind } from '../clients/types.ts'
+
+export interface DeviceTarget {
+  deviceId: string
+  gatewayId: string
+}
+
+/** One virtual user: its own clients and its own devices, running rounds. */
+export interface UserPlan {
+  userIndex: number
+  devices: DeviceTarget[]
+}
+
+export type LoadModel =
+  /** Rounds back to back for `durationMs`. */
+  | { kind: 'closed'; durationMs: number }
+  /** Rounds intended at a constant rate per user; a late round starts when the previous ends,
+   *  and its makespan is measured from the intended start (coordinated omission corrected). */
+  | { kind: 'open'; durationMs: number; roundsPerSec: number }
+
+export interface Counts {
+  sent: number
+  ok: number
+  /** Calls accepted by the caller but never sent (bounded channel policies); 0 for parallel-ble. */
+  dropped: number
+  errors: Record<ErrorKind, number>
+}
+
+export interface SliceResult {
+  counts: Counts
+  /** Device error codes behind `errors['device-error']`. */
+  deviceErrors: Record<string, number>
+  rounds: number
+  /** Rounds whose shared deadline passed before all their calls finished. */
+  roundsPastDeadline: number
+  /** Call latency, µs, compressed base64 (hdr). */
+  callLatency: string
+  /** Round makespan from the intended start (corrected); equals actual start in closed loop. */
+  roundLatency: string
+  /** Round makespan from the actual start. */
+  roundLatencyUncorrected: string
+  series: SeriesPoint[]
+  clients: ClientStats
+  elapsedMs: number
+}
+
+export const emptyCounts = (kinds: readonly ErrorKind[]): Counts => ({
+  sent: 0,
+  ok: 0,
+  dropped: 0,
+  errors: Object.fromEntries(kinds.map((k) => [k, 0])) as Record<ErrorKind, number>,
+})
