@@ -36,6 +36,10 @@ export interface ClientStats {
   unsubscribes: number
   /** Replies that arrived after their call had finished (timed out or cancelled); never resolve another call. */
   lateReplies: number
+  /** Replies that match no call this client ever made (garbage, foreign ids); counted and ignored. */
+  unknownReplies: number
+  /** Calls failed as `disconnected`: pending when the connection was lost or closed, or made while it was down. */
+  disconnectedCalls: number
   /** Emulated MQTTnet < 5.2 teardowns (strict ack mode only). */
   protocolViolations: number
   /** Highest number of calls in flight at once. */
