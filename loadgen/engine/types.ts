@@ -38,7 +38,10 @@ export interface SliceResult {
   rounds: number
   /** Rounds whose shared deadline passed before all their calls finished. */
   roundsPastDeadline: number
-  /** Call latency, µs, compressed base64 (hdr). */
+  /** Open loop: rounds intended before the end of the run that never started because earlier
+   *  rounds ran late (k6's dropped_iterations); always 0 in closed loop. */
+  roundsMissed: number
+  /** Call latency of successful calls, µs, compressed base64 (hdr). */
   callLatency: string
   /** Round makespan from the intended start (corrected); equals actual start in closed loop. */
   roundLatency: string
@@ -46,6 +49,17 @@ export interface SliceResult {
   roundLatencyUncorrected: string
   series: SeriesPoint[]
   clients: ClientStats
+  elapsedMs: number
+}
+
+/** What `runUsers` reports to `onTick` while a slice runs: counters so far (errors summed over kinds), no histograms. */
+export interface SliceProgress {
+  sent: number
+  ok: number
+  errors: number
+  dropped: number
+  rounds: number
+  roundsPastDeadline: number
   elapsedMs: number
 }
 

@@ -1,0 +1,37 @@
+/** Worker ↔ main thread messages: a small typed union, structured-clone safe. */
+import type { MessagePort } from 'node:worker_threads'
+import type { BrokerTarget, ProtocolChoice } from '../../simulator/mqtt-connect.ts'
+import type { LoadModel, SliceResult, UserPlan } from './types.ts'
+
+/** One worker's share of one cell. */
+export interface CellTask {
+  type: 'run-cell'
+  cellId: string
+  workerIndex: number
+  strategy: string
+  strategyOptions: Record<string, unknown>
+  roundTimeoutMs: number
+  load: LoadModel
+  users: UserPlan[]
+  /** Users in the whole cell (all workers), so open-loop starts are staggered across workers. */
+  totalUsers: number
+  broker: BrokerTarget
+  protocolVersion: ProtocolChoice
+  ackMode: 'lenient' | 'strict'
+  qos: 0 | 1
+  /** Client ids are `${clientIdPrefix}-u{user}-c{index}`: unique per run, cell and shard. */
+  clientIdPrefix: string
+  wasm: boolean
+  /** Progress ticks (`WorkerTick`) go here about once a second. */
+  progress?: MessagePort
+}
+
+export interface WorkerTick {
+  type: 'tick'
+  workerIndex: number
+  sent: number
+  ok: number
+  errors: number
+}
+
+export type WorkerOutcome = { type: 'result'; slice: SliceResult } | { type: 'error'; message: string }

@@ -1,0 +1,62 @@
+/** The main thread's side of the workers: Piscina threads each run a share of a cell's users. */
+import { MessageChannel } from 'node:worker_threads'
+import { Piscina } from 'piscina'
+import type { CellTask, WorkerOutcome, WorkerTick } from './messages.ts'
+import { mergeSlices, splitUsers } from './merge.ts'
+import type { SliceResult } from './types.ts'
+
+export type CellRun = Omit<CellTask, 'workerIndex' | 'users' | 'totalUsers' | 'progress' | 'type'> & { users: CellTask['users'] }
+
+export interface Progress {
+  sent: number
+  ok: number
+  errors: number
+}
+
+export class WorkerPool {
+  private readonly piscina: Piscina
+
+  constructor(readonly threads: number) {
+    this.piscina = new Piscina({
+      filename: new URL('./worker.mjs', import.meta.url).href,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 60_000,
+      // One cell task per thread at a time: a worker runs its users' event loops, not a queue.
+      concurrentTasksPerWorker: 1,
+    })
+  }
+
+  /** Runs one cell across the threads; resolves with the merged slice or a one-line error. */
+  async runCell(cell: CellRun, onProgress?: (p: Progress) => void): Promise<{ ok: true; slice: SliceResult } | { ok: false; error: string }> {
+    const shares = splitUsers(cell.users, this.threads)
+    const latest: Progress[] = shares.map(() => ({ sent: 0, ok: 0, errors: 0 }))
+    const ports: MessageChannel[] = []
+    const runs = shares.map((users, workerIndex) => {
+      const channel = new MessageChannel()
+      ports.push(channel)
+      channel.port1.on('message', (tick: WorkerTick) => {
+        latest[tick.workerIndex] = tick
+        onProgress?.(latest.reduce((a, b) => ({ sent: a.sent + b.sent, ok: a.ok + b.ok, errors: a.errors + b.errors }), { sent: 0, ok: 0, errors: 0 }))
+      })
+      channel.port1.unref()
+      const task: CellTask = { ...cell, type: 'run-cell', workerIndex, users, totalUsers: cell.users.length, progress: channel.port2 }
+      return this.piscina.run(task, { transferList: [channel.port2] }) as Promise<WorkerOutcome>
+    })
+    const settled = await Promise.allSettled(runs)
+    for (const c of ports) c.port1.close()
+    const errors: string[] = []
+    const slices: SliceResult[] = []
+    settled.forEach((s, i) => {
+      if (s.status === 'rejected') errors.push(`worker ${i} crashed: ${(s.reason as Error)?.message ?? String(s.reason)}`)
+      else if (s.value.type === 'error') errors.push(`worker ${i}: ${s.value.message}`)
+      else slices.push(s.value.slice)
+    })
+    if (errors.length > 0) return { ok: false, error: errors.join('; ') }
+    return { ok: true, slice: mergeSlices(slices) }
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy()
+  }
+}

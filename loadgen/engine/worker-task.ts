@@ -1,0 +1,34 @@
+/** What each worker thread runs: its share of one cell's users, on real MQTT clients. */
+import { MqttnetRpcClient } from '../clients/mqttnet.ts'
+import { MultiplexedRpcClient } from '../clients/multiplexed.ts'
+import type { RpcClient } from '../clients/types.ts'
+import { initWasm } from '../metrics/histogram.ts'
+import type { CellTask, WorkerOutcome, WorkerTick } from './messages.ts'
+import { runUsers } from './users.ts'
+
+export default async function runCellTask(task: CellTask): Promise<WorkerOutcome> {
+  try {
+    if (task.wasm) await initWasm()
+    const makeClient = (kind: RpcClient['kind'], userIndex: number, index: number): RpcClient => {
+      const common = { broker: task.broker, clientId: `${task.clientIdPrefix}-u${userIndex}-c${index}`, protocolVersion: task.protocolVersion, qos: task.qos }
+      return kind === 'multiplexed' ? new MultiplexedRpcClient(common) : new MqttnetRpcClient({ ...common, ackMode: task.ackMode })
+    }
+    const slice = await runUsers(task.users, task.load, {
+      strategy: task.strategy,
+      strategyOptions: task.strategyOptions,
+      roundTimeoutMs: task.roundTimeoutMs,
+      makeClient,
+      wasm: task.wasm,
+      totalUsers: task.totalUsers,
+      onTick: (p) => {
+        const tick: WorkerTick = { type: 'tick', workerIndex: task.workerIndex, sent: p.sent, ok: p.ok, errors: p.errors }
+        task.progress?.postMessage(tick)
+      },
+    })
+    return { type: 'result', slice }
+  } catch (err) {
+    return { type: 'error', message: err instanceof Error ? err.message : String(err) }
+  } finally {
+    task.progress?.close()
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The building blocks every strategy shares: one recorded call, one device chain
+ * (open → read → close), reconnecting a torn-down client, and summing client stats.
+ */
+import type { Clock, TimerHandle } from '../../simulator/clock.ts'
+import type { CallOptions, ClientStats, RpcClient } from '../clients/types.ts'
+import type { Verb } from '../../simulator/protocol.ts'
+import type { CallRecorder } from '../engine/recorder.ts'
+import type { DeviceTarget } from '../engine/types.ts'
+import type { StrategyContext, StrategyRun } from './types.ts'
+
+/** Params of every `read` (prebuilt once, never mutated). */
+export const READ_PARAMS: Readonly<{ characteristic: string }> = Object.freeze({ characteristic: 'battery' })
+
+/** True once the round's shared deadline has passed: no new call may start. */
+export const pastDeadline = (clock: Clock, opts: CallOptions): boolean => clock.now() >= opts.deadline
+
+/**
+ * One call, recorded: not sent (and not counted) once the deadline has passed; otherwise counted as
+ * sent and then as exactly one result. Resolves true when the call succeeded. A client that is not
+ * connected is still called: it answers `disconnected` at once and counts the call in its own
+ * stats (disconnectedCalls), so the recorder and the clients agree.
+ */
+export async function recordedCall(
+  client: RpcClient,
+  clock: Clock,
+  deviceId: string,
+  verb: Verb,
+  params: unknown,
+  opts: CallOptions,
+  rec: CallRecorder,
+): Promise<boolean> {
+  if (pastDeadline(clock, opts)) return false
+  rec.recordSent(1)
+  const start = clock.now()
+  const result = await client.call(deviceId, verb, params, opts)
+  rec.recordResult(result, (clock.now() - start) * 1000)
+  return result.ok
+}
+
+/** open, then read and close only if the open succeeded. */
+export async function deviceChain(
+  client: RpcClient,
+  clock: Clock,
+  device: DeviceTarget,
+  opts: CallOptions,
+  rec: CallRecorder,
+): Promise<void> {
+  if (!(await recordedCall(client, clock, device.deviceId, 'open', undefined, opts, rec))) return
+  await recordedCall(client, clock, device.deviceId, 'read', READ_PARAMS, opts, rec)
+  await recordedCall(client, clock, device.deviceId, 'close', undefined, opts, rec)
+}
+
+/** Device chains one after another: never more than one call in flight on `client`. */
+export async function serialChains(
+  client: RpcClient,
+  clock: Clock,
+  devices: readonly DeviceTarget[],
+  opts: CallOptions,
+  rec: CallRecorder,
+): Promise<void> {
+  for (const device of devices) {
+    if (pastDeadline(clock, opts)) return
+    await deviceChain(client, clock, device, opts, rec)
+  }
+}
+
+/** Every device chain at once on `client` (the `Task.WhenAll` pattern). */
+export async function parallelChains(
+  client: RpcClient,
+  clock: Clock,
+  devices: readonly DeviceTarget[],
+  opts: CallOptions,
+  rec: CallRecorder,
+): Promise<void> {
+  await Promise.all(devices.map((device) => deviceChain(client, clock, device, opts, rec)))
+}
+
+/**
+ * Reconnects a client that was torn down (for example by a protocol violation) before a round,
+ * waiting at most until the deadline. A failed or unfinished connect is not an error here: the
+ * round's calls then end as `disconnected`.
+ */
+export async function ensureConnected(client: RpcClient, clock: Clock, deadline: number): Promise<void> {
+  if (client.connected) return
+  const wait = deadline - clock.now()
+  if (wait <= 0) return
+  let timer: TimerHandle | undefined
+  const expired = new Promise<void>((resolve) => {
+    timer = clock.setTimeout(resolve, wait)
+  })
+  try {
+    await Promise.race([client.connect().catch(() => undefined), expired])
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer)
+  }
+}
+
+/** Connects every client at setup; rejects with the first failure. */
+export async function connectAll(clients: readonly RpcClient[]): Promise<void> {
+  await Promise.all(clients.map((c) => (c.connected ? undefined : c.connect())))
+}
+
+/** Closes every client, even if one close fails; rejects with the first failure. */
+export async function closeAll(clients: readonly RpcClient[]): Promise<void> {
+  const settled = await Promise.allSettled(clients.map((c) => c.close()))
+  for (const s of settled) if (s.status === 'rejected') throw s.reason
+}
+
+/** Counters summed over clients; peakInFlight is the highest of any one client. */
+export function sumStats(list: readonly ClientStats[]): ClientStats {
+  const total: ClientStats = {
+    connections: 0,
+    subscribes: 0,
+    unsubscribes: 0,
+    lateReplies: 0,
+    unknownReplies: 0,
+    disconnectedCalls: 0,
+    protocolViolations: 0,
+    peakInFlight: 0,
+  }
+  for (const s of list) {
+    total.connections += s.connections
+    total.subscribes += s.subscribes
+    total.unsubscribes += s.unsubscribes
+    total.lateReplies += s.lateReplies
+    total.unknownReplies += s.unknownReplies
+    total.disconnectedCalls += s.disconnectedCalls
+    total.protocolViolations += s.protocolViolations
+    total.peakInFlight = Math.max(total.peakInFlight, s.peakInFlight)
+  }
+  return total
+}
+
+/** A run on one client: connects at setup, reconnects before a round if torn down, plays `round`. */
+export function singleClientRun(
+  ctx: StrategyContext,
+  client: RpcClient,
+  round: (client: RpcClient, opts: CallOptions, rec: CallRecorder) => Promise<void>,
+): StrategyRun {
+  return {
+    setup: () => connectAll([client]),
+    async runRound(deadline, rec) {
+      await ensureConnected(client, ctx.clock, deadline)
+      await round(client, { deadline }, rec)
+    },
+    stats: () => client.stats(),
+    close: () => client.close(),
+  }
+}
