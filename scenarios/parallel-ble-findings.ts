@@ -1,0 +1,57 @@
+/** What a parallel-ble run showed, in sentences computed from its measured cells only. */
+import { errorTotal, type CellResult } from '../reports/result.ts'
+import { formatMs } from '../reports/summary.ts'
+
+const pct = (n: number, d: number): string => (d > 0 ? `${((100 * n) / d).toFixed(1)}%` : '0%')
+const per = (n: number, d: number): string => (d > 0 ? (n / d).toFixed(2) : '0')
+const err = (c: CellResult, k: string): number => c.counts.errors[k] ?? 0
+
+function strict(c: CellResult): string {
+  const v = c.clients.protocolViolations
+  const failed = err(c, 'protocol-violation')
+  if (v === 0)
+    return `${c.id}: no SUBACK arrived after its call was cancelled in this run (${c.roundsPastDeadline} of ${c.rounds} rounds hit their deadline), so the emulated MQTTnet < 5.2 dispatcher never tore the connection down; the failure needs a deadline that fires while SUBSCRIBEs are in flight (try a shorter --timeout or more --devices).`
+  return `${c.id}: ${v} protocol violation${v === 1 ? '' : 's'} ("Received packet 'SubAck' at an unexpected time") tore the connection down, failing ${failed} calls (${pct(failed, c.counts.sent)} of those sent); each teardown cost a reconnect (${c.clients.connections} connections in all). Mechanism: ${c.roundsPastDeadline} of ${c.rounds} rounds hit their shared deadline while calls were still waiting for their SUBACK; the deadline removed those waiters, the late SUBACK then matched no waiter, and the MQTTnet < 5.2 dispatcher (emulated here) threw, disconnected, and failed every other pending call with the same exception.`
+}
+
+function lenient(c: CellResult): string {
+  return `${c.id}: no protocol violation, because MQTT.js matches acks by message id and ignores unknown ones, but every call still costs its own SUBSCRIBE and UNSUBSCRIBE: the broker handled ${c.broker.subscribe + c.broker.unsubscribe} of them for ${c.counts.sent} calls (${per(c.broker.subscribe + c.broker.unsubscribe, c.counts.sent)} per call), three round trips where one would do.`
+}
+
+function ratio(c: CellResult, base: CellResult | undefined): string {
+  if (!base || base.throughput.callsPerSec === 0) return ''
+  return ` (${(c.throughput.callsPerSec / base.throughput.callsPerSec).toFixed(1)}x ${base.id})`
+}
+
+export function parallelBleFindings(cells: readonly CellResult[]): string[] {
+  const byStrategy = (s: string): CellResult | undefined => cells.find((c) => c.labels.strategy === s && c.status === 'ok')
+  const serial = byStrategy('serial')
+  const out: string[] = []
+  for (const c of cells) {
+    if (c.status !== 'ok') {
+      out.push(`${c.id}: ${c.status}: ${c.error ?? 'no detail'}`)
+      continue
+    }
+    const rate = `${c.throughput.callsPerSec.toFixed(1)} calls/s${c.labels.strategy === 'serial' ? '' : ratio(c, serial)}, round p99 ${formatMs(c.roundUs.p99)}`
+    switch (c.labels.strategy) {
+      case 'naive-parallel':
+        out.push(c.labels.ackMode === 'strict' ? strict(c) : lenient(c))
+        break
+      case 'serial':
+        out.push(`${c.id}: one MQTTnet-style client, one call at a time: safe (${err(c, 'protocol-violation')} violations) but slow, ${rate}; ${c.roundsPastDeadline} of ${c.rounds} rounds ran past their deadline, and calls not started by then were never sent.`)
+        break
+      case 'pool':
+        out.push(`${c.id}: ${c.clients.connections} connections, each serial: ${rate}. Throughput grows with the pool, paid in connections and in ${per(c.broker.subscribe + c.broker.unsubscribe, c.counts.sent)} SUBSCRIBE/UNSUBSCRIBE per call.`)
+        break
+      case 'batch':
+        out.push(`${c.id}: one request per gateway per step carries many device calls: ${rate}; a batch finishes with its slowest device, so call latency is the batch's.`)
+        break
+      case 'multiplexed':
+        out.push(`${c.id}: one connection per user with ${c.broker.subscribe} response subscription${c.broker.subscribe === 1 ? '' : 's'} in all (${c.clients.connections} connections), replies matched by correlation id, ${err(c, 'protocol-violation')} protocol violations: ${rate}, ${pct(errorTotal(c.counts) - err(c, 'device-error'), c.counts.sent)} transport errors.`)
+        break
+      default:
+        out.push(`${c.id}: ${rate}`)
+    }
+  }
+  return out
+}

@@ -1,0 +1,103 @@
+/**
+ * Runs RPC cells (strategy × options) against the fleet: starts the embedded broker and fleet (or
+ * attaches the fleet to --broker), deals devices to users and users to worker threads, and turns
+ * each cell's merged slice into a result cell. Cells run one after another on the same fleet.
+ */
+import type { LoadModel } from '../loadgen/engine/types.ts'
+import { planUsers } from '../loadgen/engine/merge.ts'
+import { WorkerPool } from '../loadgen/engine/pool.ts'
+import type { CellResult } from '../reports/result.ts'
+import { AEDES_VERSION } from '../simulator/broker.ts'
+import { UsageError } from '../simulator/cli-support.ts'
+import { fleetLayout, startSimulation, type Simulation } from '../simulator/fleet.ts'
+import type { BrokerTarget, ProtocolChoice } from '../simulator/mqtt-connect.ts'
+import { getProfile, type DeviceProfile } from '../simulator/profiles.ts'
+import { brokerDelta, cellFromSlice, failedCell, type CellIdentity } from './cell-result.ts'
+import type { ExecuteOutcome, RunContext } from './types.ts'
+
+export interface RpcCellSpec extends CellIdentity {
+  strategy: string
+  strategyOptions: Record<string, unknown>
+  ackMode: 'strict' | 'lenient'
+}
+
+export interface RpcRunOptions {
+  devices: number
+  gateways: number
+  users: number
+  profile: string | DeviceProfile
+  seed: number
+  broker?: string
+  username?: string
+  password?: string
+  workers: number
+  qos: 0 | 1
+  protocol: ProtocolChoice
+  roundTimeoutMs: number
+  load: LoadModel
+  /** Prefix of every client id, so concurrent runs (shards) never collide. */
+  runId: string
+}
+
+export async function startFleet(o: RpcRunOptions): Promise<Simulation> {
+  const profile = typeof o.profile === 'string' ? getProfile(o.profile)! : o.profile
+  const external: BrokerTarget | undefined = o.broker ? { url: o.broker, username: o.username, password: o.password } : undefined
+  try {
+    return await startSimulation({ devices: o.devices, gateways: o.gateways, profile, seed: o.seed, protocolVersion: o.protocol }, { external })
+  } catch (err) {
+    if (!external) throw err
+    throw new UsageError(`cannot connect to --broker ${external.url}: ${(err as Error).message}; check the URL, that the broker runs, and --username/--password`)
+  }
+}
+
+export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellSpec[], ctx: RunContext): Promise<ExecuteOutcome> {
+  const sim = await startFleet(o)
+  const target: BrokerTarget = o.broker ? { url: o.broker, username: o.username, password: o.password } : { url: sim.brokerUrl }
+  const protocolVersion = sim.fleet.gateways[0]?.protocolVersion ?? 4
+  const devices = fleetLayout(o.devices, o.gateways).flatMap((g) => g.deviceIds.map((deviceId) => ({ deviceId, gatewayId: g.gatewayId })))
+  const plans = planUsers(devices, o.users)
+  const workers = Math.min(o.workers, plans.length)
+  const pool = new WorkerPool(workers)
+  const results: CellResult[] = []
+  try {
+    for (const [i, cell] of cells.entries()) {
+      const started = Date.now()
+      const total = o.load.durationMs
+      const label = `[${i + 1}/${cells.length}] ${cell.id}`
+      ctx.progress(`${label} starting`)
+      const before = sim.broker?.counts()
+      const run = await pool.runCell(
+        {
+          cellId: cell.id,
+          strategy: cell.strategy,
+          strategyOptions: cell.strategyOptions,
+          roundTimeoutMs: o.roundTimeoutMs,
+          load: o.load,
+          users: plans,
+          broker: target,
+          protocolVersion: o.protocol,
+          ackMode: cell.ackMode,
+          qos: o.qos,
+          clientIdPrefix: `${o.runId}-${i}`,
+          wasm: true,
+        },
+        (p) => {
+          const elapsed = (Date.now() - started) / 1000
+          ctx.progress(`${label}  ${elapsed.toFixed(0)}s/${(total / 1000).toFixed(0)}s  ${(p.ok / Math.max(elapsed, 0.001)).toFixed(0)} calls/s  errors ${p.errors}`)
+        },
+      )
+      const delta = brokerDelta(before, sim.broker?.counts())
+      results.push(run.ok ? cellFromSlice(cell, run.slice, delta) : failedCell(cell, run.error))
+    }
+  } finally {
+    await pool.close()
+    await sim.close()
+  }
+  return {
+    cells: results,
+    workers,
+    environmentBroker: sim.broker
+      ? { kind: 'aedes', version: AEDES_VERSION, protocolVersion: 4, url: sim.brokerUrl, noDelay: true }
+      : { kind: 'external', version: 'unknown', protocolVersion, url: target.url, noDelay: 'unknown' },
+  }
+}

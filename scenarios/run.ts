@@ -1,0 +1,88 @@
+/** The shared run: options → execute → environment, thresholds, invariant → files → terminal. */
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { SCHEMA_VERSION, accountingError, type RunResult } from '../reports/result.ts'
+import { PARALLEL_COLUMNS, summaryText } from '../reports/summary.ts'
+import { evaluateThresholds, parseThreshold } from '../reports/thresholds.ts'
+import { writeResultJson } from '../reports/write.ts'
+import { EXIT, UsageError } from '../simulator/cli-support.ts'
+import { environment } from './environment.ts'
+import type { ScenarioDefinition } from './types.ts'
+
+export interface RunFlags {
+  quick: boolean
+  json: boolean
+  quiet: boolean
+  thresholds: string[]
+}
+
+/** defaults ← --quick overrides ← explicit options; every value parsed by its spec. */
+export function resolveOptions<O extends object>(def: ScenarioDefinition<O>, argv: Record<string, unknown>, quick: boolean): O {
+  const opts = { ...def.defaults, ...(quick ? def.quick : {}) } as Record<string, unknown>
+  for (const [key, spec] of Object.entries(def.options) as Array<[string, { parse(raw: string, name: string): unknown }]>) {
+    const raw = argv[key]
+    if (raw === undefined) continue
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+    opts[key] = spec.parse(String(raw), flag)
+  }
+  def.validate?.(opts as O)
+  return opts as O
+}
+
+function outputDir(def: ScenarioDefinition<object>, out: unknown, startedAt: Date): string {
+  const dir = typeof out === 'string' ? resolve(out) : resolve('results', def.name, startedAt.toISOString().replace(/[:.]/g, '-'))
+  // Refuse an unwritable place before spending minutes on load.
+  let probe = dir
+  while (!existsSync(probe)) probe = dirname(probe)
+  try {
+    accessSync(probe, constants.W_OK)
+  } catch {
+    throw new UsageError(`--out ${dir}: ${probe} is not writable; choose a directory you can write to`)
+  }
+  return dir
+}
+
+export async function runScenario<O extends object>(def: ScenarioDefinition<O>, argv: Record<string, unknown>, flags: RunFlags): Promise<number> {
+  const opts = resolveOptions(def, argv, flags.quick)
+  const thresholdExprs = [...def.thresholds(opts), ...flags.thresholds]
+  for (const t of thresholdExprs) {
+    try {
+      parseThreshold(t)
+    } catch (err) {
+      throw new UsageError(`--threshold: ${(err as Error).message}`)
+    }
+  }
+  const startedAt = new Date()
+  const dir = outputDir(def as ScenarioDefinition<object>, (opts as { out?: unknown }).out, startedAt)
+  const tty = process.stderr.isTTY === true && !flags.quiet && !flags.json
+  const progress = tty ? (line: string): void => void process.stderr.write(`\r${line.slice(0, (process.stderr.columns ?? 100) - 1)}\x1b[K`) : (): void => {}
+  const exec = await def.execute(opts, { progress, seedLabel: String((opts as { seed?: number }).seed ?? '') })
+  if (tty) process.stderr.write('\r\x1b[K')
+
+  const result: RunResult = {
+    schemaVersion: SCHEMA_VERSION,
+    scenario: def.name,
+    partial: false,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    environment: environment(exec.environmentBroker, exec.workers),
+    options: { ...opts, quick: flags.quick, thresholds: thresholdExprs },
+    cells: exec.cells,
+    thresholds: evaluateThresholds(thresholdExprs, exec.cells),
+    findings: def.findings(exec.cells, opts),
+    notes: def.notes(opts),
+  }
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, 'result.json')
+  await writeResultJson(file, result)
+
+  if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`)
+  else if (!flags.quiet) process.stdout.write(`${summaryText(result, PARALLEL_COLUMNS)}\n\nresult: ${file}\n`)
+  const broken = exec.cells.map(accountingError).filter((e): e is string => e !== undefined)
+  const failedCells = exec.cells.filter((c) => c.status === 'failed')
+  if (broken.length > 0 || failedCells.length > 0) {
+    for (const c of failedCells) process.stderr.write(`${def.name}: cell ${c.id} failed: ${c.error ?? 'no detail'}\n`)
+    return EXIT.internal
+  }
+  return result.thresholds.some((t) => !t.pass) ? EXIT.thresholds : EXIT.ok
+}
