@@ -1,7 +1,7 @@
 /** `npm run scenario -- <name|list> [options]`: parse, validate, run, write, print. */
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { runMain, strictParser } from '../simulator/cli-support.ts'
+import { runMain, strictParser, UsageError } from '../simulator/cli-support.ts'
 import { SCENARIOS } from './registry.ts'
 import { runScenario } from './run.ts'
 import type { ScenarioDefinition } from './types.ts'
@@ -28,6 +28,9 @@ function addOptions(y: Argv, def: ScenarioDefinition<object>): Argv {
 
 async function main(): Promise<number> {
   let code = 0
+  const first = hideBin(process.argv)[0]
+  if (first !== undefined && !first.startsWith('-') && first !== 'list' && !SCENARIOS.some((s) => s.name === first))
+    throw new UsageError(`unknown scenario ${JSON.stringify(first)}; the scenarios are ${SCENARIOS.map((s) => s.name).join(', ')} (npm run scenario -- list)`)
   let y = strictParser(yargs(hideBin(process.argv)), 'npm run scenario --')
     .usage('$0 <scenario> [options]\n\nRuns a scenario and writes results/<scenario>/<time>/result.json.')
     .command('list', 'list the scenarios', {}, () => {

@@ -51,7 +51,10 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<EmbeddedBro
   const counts: BrokerCounts = { connect: 0, subscribe: 0, unsubscribe: 0, publish: 0 }
   aedes.on('client', () => counts.connect++)
   aedes.on('subscribe', () => counts.subscribe++)
-  aedes.on('unsubscribe', () => counts.unsubscribe++)
+  // Aedes also emits 'unsubscribe' when it drops a closing client's subscriptions; that is no packet.
+  aedes.on('unsubscribe', (_topics, client) => {
+    if (!client.closed) counts.unsubscribe++
+  })
   aedes.on('publish', (_packet, client) => {
     if (client) counts.publish++
   })
