@@ -11,11 +11,18 @@ function strict(c: CellResult): string {
   const failed = err(c, 'protocol-violation')
   if (v === 0)
     return `${c.id}: no SUBACK arrived after its call was cancelled in this run (${c.roundsPastDeadline} of ${c.rounds} rounds hit their deadline), so the emulated MQTTnet < 5.2 dispatcher never tore the connection down; the failure needs a deadline that fires while SUBSCRIBEs are in flight (try a shorter --timeout or more --devices).`
-  return `${c.id}: ${v} protocol violation${v === 1 ? '' : 's'} ("Received packet 'SubAck' at an unexpected time") tore the connection down, failing ${failed} calls (${pct(failed, c.counts.sent)} of those sent); each teardown cost a reconnect (${c.clients.connections} connections in all). Mechanism: ${c.roundsPastDeadline} of ${c.rounds} rounds hit their shared deadline while calls were still waiting for their SUBACK; the deadline removed those waiters, the late SUBACK then matched no waiter, and the MQTTnet < 5.2 dispatcher (emulated here) threw, disconnected, and failed every other pending call with the same exception.`
+  return `${c.id}: ${v} protocol violation${v === 1 ? '' : 's'} ("Received packet 'SubAck' at an unexpected time") tore the connection down, failing ${failed} calls (${pct(failed, c.counts.sent)} of those sent); each teardown cost a reconnect (${c.clients.connections} connections in all). Mechanism: ${c.roundsPastDeadline} of ${c.rounds} rounds hit their shared deadline, and ${v} times a call was still waiting for its SUBACK (or PUBACK) when it did; the deadline removed that waiter, the late ack then matched no waiter, and the MQTTnet < 5.2 dispatcher (emulated here) threw, disconnected, and failed every other pending call with the same exception.`
 }
 
 function lenient(c: CellResult): string {
   return `${c.id}: no protocol violation, because MQTT.js matches acks by message id and ignores unknown ones, but every call still costs its own SUBSCRIBE and UNSUBSCRIBE: the broker handled ${c.broker.subscribe + c.broker.unsubscribe} of them for ${c.counts.sent} calls (${per(c.broker.subscribe + c.broker.unsubscribe, c.counts.sent)} per call), three round trips where one would do.`
+}
+
+/** Serialising does not make MQTTnet < 5.2 safe: a deadline can still land while an ack is in flight. */
+function violations(c: CellResult): string {
+  const v = c.clients.protocolViolations
+  if (v === 0) return ''
+  return ` Serialising does not remove the hazard: ${v} deadline${v === 1 ? '' : 's'} still landed while a SUBACK or PUBACK was in flight, failing ${err(c, 'protocol-violation')} calls.`
 }
 
 function ratio(c: CellResult, base: CellResult | undefined): string {
@@ -38,10 +45,10 @@ export function parallelBleFindings(cells: readonly CellResult[]): string[] {
         out.push(c.labels.ackMode === 'strict' ? strict(c) : lenient(c))
         break
       case 'serial':
-        out.push(`${c.id}: one MQTTnet-style client, one call at a time: safe (${err(c, 'protocol-violation')} violations) but slow, ${rate}; ${c.roundsPastDeadline} of ${c.rounds} rounds ran past their deadline, and calls not started by then were never sent.`)
+        out.push(`${c.id}: one MQTTnet-style client, one call at a time: slow, ${rate}; ${c.roundsPastDeadline} of ${c.rounds} rounds ran past their deadline, and calls not started by then were never sent.${violations(c)}`)
         break
       case 'pool':
-        out.push(`${c.id}: ${c.clients.connections} connections, each serial: ${rate}. Throughput grows with the pool, paid in connections and in ${per(c.broker.subscribe + c.broker.unsubscribe, c.counts.sent)} SUBSCRIBE/UNSUBSCRIBE per call.`)
+        out.push(`${c.id}: ${c.clients.connections} connections, each serial: ${rate}. Throughput grows with the pool, paid in connections and in ${per(c.broker.subscribe + c.broker.unsubscribe, c.counts.sent)} SUBSCRIBE/UNSUBSCRIBE per call.${violations(c)}`)
         break
       case 'batch':
         out.push(`${c.id}: one request per gateway per step carries many device calls: ${rate}; a batch finishes with its slowest device, so call latency is the batch's.`)
