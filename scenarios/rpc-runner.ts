@@ -12,6 +12,7 @@ import { UsageError } from '../simulator/cli-support.ts'
 import { fleetLayout, startSimulation, type Simulation } from '../simulator/fleet.ts'
 import type { BrokerTarget, ProtocolChoice } from '../simulator/mqtt-connect.ts'
 import { getProfile, type DeviceProfile } from '../simulator/profiles.ts'
+import { probeBroker, noDelayWarning, type BrokerProbe } from './broker-probe.ts'
 import { brokerDelta, cellFromSlice, failedCell, type CellIdentity } from './cell-result.ts'
 import type { ExecuteOutcome, RunContext } from './types.ts'
 
@@ -39,6 +40,19 @@ export interface RpcRunOptions {
   runId: string
 }
 
+const unreachable = (url: string, err: unknown): UsageError =>
+  new UsageError(`cannot connect to --broker ${url}: ${(err as Error).message}; check the URL, that the broker runs, and --username/--password`)
+
+/** Probes an external broker (version, TCP_NODELAY) before any load; refuses an unreachable one. */
+export async function probeExternal(o: Pick<RpcRunOptions, 'broker' | 'username' | 'password'>): Promise<BrokerProbe | undefined> {
+  if (!o.broker) return undefined
+  try {
+    return await probeBroker({ url: o.broker, username: o.username, password: o.password })
+  } catch (err) {
+    throw unreachable(o.broker, err)
+  }
+}
+
 export async function startFleet(o: RpcRunOptions): Promise<Simulation> {
   const profile = typeof o.profile === 'string' ? getProfile(o.profile)! : o.profile
   const external: BrokerTarget | undefined = o.broker ? { url: o.broker, username: o.username, password: o.password } : undefined
@@ -46,11 +60,12 @@ export async function startFleet(o: RpcRunOptions): Promise<Simulation> {
     return await startSimulation({ devices: o.devices, gateways: o.gateways, profile, seed: o.seed, protocolVersion: o.protocol }, { external })
   } catch (err) {
     if (!external) throw err
-    throw new UsageError(`cannot connect to --broker ${external.url}: ${(err as Error).message}; check the URL, that the broker runs, and --username/--password`)
+    throw unreachable(external.url, err)
   }
 }
 
 export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellSpec[], ctx: RunContext): Promise<ExecuteOutcome> {
+  const probe = await probeExternal(o)
   const sim = await startFleet(o)
   const target: BrokerTarget = o.broker ? { url: o.broker, username: o.username, password: o.password } : { url: sim.brokerUrl }
   const protocolVersion = sim.fleet.gateways[0]?.protocolVersion ?? 4
@@ -98,6 +113,13 @@ export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellS
     workers,
     environmentBroker: sim.broker
       ? { kind: 'aedes', version: AEDES_VERSION, protocolVersion: 4, url: sim.brokerUrl, noDelay: true }
-      : { kind: 'external', version: 'unknown', protocolVersion, url: target.url, noDelay: 'unknown' },
+      : {
+          kind: /mosquitto/i.test(probe?.version ?? '') ? 'mosquitto' : 'external',
+          version: probe?.version.replace(/^mosquitto version /i, '') ?? 'unknown',
+          protocolVersion,
+          url: target.url,
+          noDelay: probe?.noDelay ?? 'unknown',
+        },
+    notes: probe ? [noDelayWarning(target.url, probe)].filter((n): n is string => n !== undefined) : [],
   }
 }

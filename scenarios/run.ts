@@ -70,7 +70,7 @@ export async function runScenario<O extends object>(def: ScenarioDefinition<O>, 
     cells: exec.cells,
     thresholds: evaluateThresholds(thresholdExprs, exec.cells),
     findings: def.findings(exec.cells, opts),
-    notes: def.notes(opts),
+    notes: [...def.notes(opts), ...(exec.notes ?? [])],
   }
   mkdirSync(dir, { recursive: true })
   const file = join(dir, 'result.json')

@@ -42,4 +42,6 @@ export interface ExecuteOutcome {
   cells: CellResult[]
   environmentBroker: RunResult['environment']['broker']
   workers: number
+  /** Warnings learned while running (e.g. a broker without TCP_NODELAY). */
+  notes?: string[]
 }

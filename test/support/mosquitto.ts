@@ -20,6 +20,8 @@ export interface MosquittoOptions {
   password?: string
   /** Extra lines appended to the generated config (listener options, TLS, limits). */
   extraConfig?: readonly string[]
+  /** Set TCP_NODELAY on the broker's sockets (default true); false reproduces Nagle + delayed ACK stalls. */
+  noDelay?: boolean
   /** How long to wait for the broker to accept connections. Default 5000 ms. */
   startTimeoutMs?: number
 }
@@ -185,7 +187,7 @@ async function startOnce(opts: MosquittoOptions, version: string): Promise<Mosqu
     const conf = path.join(dir, 'mosquitto.conf')
     const lines = [
       `listener ${port} ${HOST}`,
-      'set_tcp_nodelay true',
+      `set_tcp_nodelay ${opts.noDelay === false ? 'false' : 'true'}`,
       'persistence false',
       'log_dest stderr',
       'log_type error',
