@@ -1,5 +1,5 @@
 /** Turns a merged worker slice into the result file's cell shape. */
-import type { ClientStats } from '../loadgen/clients/types.ts'
+import { emptyClientStats, type ClientStats } from '../loadgen/clients/types.ts'
 import type { SliceResult } from '../loadgen/engine/types.ts'
 import { summarizeEncoded, emptySummary } from '../loadgen/metrics/histogram.ts'
 import { accountingError, type CellResult } from '../reports/result.ts'
@@ -50,7 +50,7 @@ export function failedCell(cell: CellIdentity, error: string): CellResult {
     counts: { sent: 0, ok: 0, dropped: 0, errors: {} },
     deviceErrors: {},
     broker: { subscribe: 0, unsubscribe: 0, publish: 0, source: 'clients' },
-    clients: { connections: 0, subscribes: 0, unsubscribes: 0, lateReplies: 0, unknownReplies: 0, protocolViolations: 0, peakInFlight: 0, disconnectedCalls: 0 },
+    clients: emptyClientStats(),
     throughput: { callsPerSec: 0, roundsPerSec: 0 },
     rounds: 0,
     roundsPastDeadline: 0,

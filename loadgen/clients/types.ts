@@ -46,6 +46,11 @@ export interface ClientStats {
   peakInFlight: number
 }
 
+/** All counters at zero; the one place that lists them. */
+export function emptyClientStats(): ClientStats {
+  return { connections: 0, subscribes: 0, unsubscribes: 0, lateReplies: 0, unknownReplies: 0, disconnectedCalls: 0, protocolViolations: 0, peakInFlight: 0 }
+}
+
 export interface RpcClient {
   readonly kind: 'multiplexed' | 'mqttnet'
   readonly connected: boolean

@@ -7,7 +7,7 @@
 import type { Clock, TimerHandle } from '../../simulator/clock.ts'
 import { sleep } from '../../simulator/clock.ts'
 import type { BatchItem, Verb } from '../../simulator/protocol.ts'
-import type { CallOptions, CallResult, ClientStats, ErrorKind, RpcClient } from '../clients/types.ts'
+import { emptyClientStats, type CallOptions, type CallResult, type ClientStats, type ErrorKind, type RpcClient } from '../clients/types.ts'
 
 /**
  * A latency in ms, fixed or per call: `target` is the device, or the gateway for a batch; `nth`
@@ -69,16 +69,7 @@ export class FakeRpcClient implements RpcClient {
   private nth = 0
   private readonly pending = new Set<Pending>()
   private readonly lateTimers = new Set<TimerHandle>()
-  private readonly counters: ClientStats = {
-    connections: 0,
-    subscribes: 0,
-    unsubscribes: 0,
-    lateReplies: 0,
-    unknownReplies: 0,
-    disconnectedCalls: 0,
-    protocolViolations: 0,
-    peakInFlight: 0,
-  }
+  private readonly counters: ClientStats = emptyClientStats()
 
   constructor(private readonly opts: FakeClientOptions) {
     this.kind = opts.kind

@@ -1,29 +1,13 @@
 /** Merging worker slices into one: counters add, histograms add exactly, series align by time. */
-import { ERROR_KINDS, type ClientStats } from '../clients/types.ts'
+import { ERROR_KINDS } from '../clients/types.ts'
+import { sumStats } from '../strategies/calls.ts'
 import { mergeEncoded } from '../metrics/histogram.ts'
 import { mergeSeries } from '../metrics/series.ts'
 import { emptyCounts, type DeviceTarget, type SliceResult, type UserPlan } from './types.ts'
 
-export function emptyClientStats(): ClientStats {
-  return { connections: 0, subscribes: 0, unsubscribes: 0, lateReplies: 0, unknownReplies: 0, protocolViolations: 0, peakInFlight: 0, disconnectedCalls: 0 }
-}
-
-export function addClientStats(into: ClientStats, s: ClientStats): ClientStats {
-  into.connections += s.connections
-  into.subscribes += s.subscribes
-  into.unsubscribes += s.unsubscribes
-  into.lateReplies += s.lateReplies
-  into.unknownReplies += s.unknownReplies
-  into.disconnectedCalls += s.disconnectedCalls
-  into.protocolViolations += s.protocolViolations
-  into.peakInFlight = Math.max(into.peakInFlight, s.peakInFlight)
-  return into
-}
-
 export function mergeSlices(slices: readonly SliceResult[]): SliceResult {
   const counts = emptyCounts(ERROR_KINDS)
   const deviceErrors: Record<string, number> = {}
-  const clients = emptyClientStats()
   let series: SliceResult['series'] = []
   let rounds = 0
   let roundsPastDeadline = 0
@@ -35,7 +19,6 @@ export function mergeSlices(slices: readonly SliceResult[]): SliceResult {
     counts.dropped += s.counts.dropped
     for (const [k, v] of Object.entries(s.counts.errors)) counts.errors[k as keyof typeof counts.errors] = (counts.errors[k as keyof typeof counts.errors] ?? 0) + v
     for (const [k, v] of Object.entries(s.deviceErrors)) deviceErrors[k] = (deviceErrors[k] ?? 0) + v
-    addClientStats(clients, s.clients)
     series = mergeSeries(series, s.series)
     rounds += s.rounds
     roundsPastDeadline += s.roundsPastDeadline
@@ -52,7 +35,7 @@ export function mergeSlices(slices: readonly SliceResult[]): SliceResult {
     roundLatency: mergeEncoded(slices.map((s) => s.roundLatency)),
     roundLatencyUncorrected: mergeEncoded(slices.map((s) => s.roundLatencyUncorrected)),
     series,
-    clients,
+    clients: sumStats(slices.map((s) => s.clients)),
     elapsedMs,
   }
 }

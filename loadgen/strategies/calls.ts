@@ -3,7 +3,7 @@
  * (open → read → close), reconnecting a torn-down client, and summing client stats.
  */
 import type { Clock, TimerHandle } from '../../simulator/clock.ts'
-import type { CallOptions, ClientStats, RpcClient } from '../clients/types.ts'
+import { emptyClientStats, type CallOptions, type ClientStats, type RpcClient } from '../clients/types.ts'
 import type { Verb } from '../../simulator/protocol.ts'
 import type { CallRecorder } from '../engine/recorder.ts'
 import type { DeviceTarget } from '../engine/types.ts'
@@ -109,16 +109,7 @@ export async function closeAll(clients: readonly RpcClient[]): Promise<void> {
 
 /** Counters summed over clients; peakInFlight is the highest of any one client. */
 export function sumStats(list: readonly ClientStats[]): ClientStats {
-  const total: ClientStats = {
-    connections: 0,
-    subscribes: 0,
-    unsubscribes: 0,
-    lateReplies: 0,
-    unknownReplies: 0,
-    disconnectedCalls: 0,
-    protocolViolations: 0,
-    peakInFlight: 0,
-  }
+  const total = emptyClientStats()
   for (const s of list) {
     total.connections += s.connections
     total.subscribes += s.subscribes
