@@ -54,7 +54,7 @@ export function parallelBleFindings(cells: readonly CellResult[]): string[] {
         out.push(`${c.id}: one request per gateway per step carries many device calls: ${rate}; a batch finishes with its slowest device, so call latency is the batch's.`)
         break
       case 'multiplexed':
-        out.push(`${c.id}: one connection per user with ${c.broker.subscribe} response subscription${c.broker.subscribe === 1 ? '' : 's'} in all (${c.clients.connections} connections), replies matched by correlation id, ${err(c, 'protocol-violation')} protocol violations: ${rate}, ${pct(errorTotal(c.counts) - err(c, 'device-error'), c.counts.sent)} transport errors.`)
+        out.push(`${c.id}: ${c.broker.subscribe} response subscription${c.broker.subscribe === 1 ? "" : "s"} for ${c.clients.connections} connection${c.clients.connections === 1 ? "" : "s"} (one each), replies matched by correlation id, ${err(c, 'protocol-violation')} protocol violations: ${rate}, ${pct(errorTotal(c.counts) - err(c, 'device-error'), c.counts.sent)} transport errors.`)
         break
       default:
         out.push(`${c.id}: ${rate}`)

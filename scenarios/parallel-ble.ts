@@ -21,6 +21,7 @@ export interface ParallelBleOptions extends CommonOptions {
   timeout: number
   ackMode: 'strict' | 'lenient' | 'both'
   protocol: 'auto' | '4' | '5'
+  repeat: number
 }
 
 export function parallelBleCells(o: ParallelBleOptions): RpcCellSpec[] {
@@ -57,6 +58,7 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
     timeout: 500,
     ackMode: 'both',
     protocol: 'auto',
+    repeat: 1,
   },
   quick: { duration: 2_000 },
   options: {
@@ -75,6 +77,7 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
     timeout: ms('shared deadline of a round, like one CancellationToken for the whole WhenAll', 1, 3_600_000),
     ackMode: choice(['strict', 'lenient', 'both'] as const, 'MQTTnet-style ack dispatch: strict = MQTTnet < 5.2 (emulated), lenient = MQTT.js'),
     protocol: choice(['auto', '4', '5'] as const, 'MQTT version: auto uses MQTT 5 when the broker offers it'),
+    repeat: int(1, 100, 'run every cell N times, interleaved, keeping each repeat\'s figures (for the gate)'),
   },
   validate(o) {
     if (o.users > o.devices) throw new UsageError(`--users (${o.users}) must not exceed --devices (${o.devices}): every user needs a device`)
