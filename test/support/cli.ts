@@ -7,9 +7,9 @@ export interface CliRun {
   stderr: string
 }
 
-export function runCli(script: string, args: readonly string[], timeoutMs = 60_000): Promise<CliRun> {
+export function runCli(script: string, args: readonly string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
