@@ -46,6 +46,7 @@ export type Verdict = 'improved' | 'unchanged' | 'regressed'
 export interface Comparison {
   cell: string
   metric: MetricDef['name']
+  /** Median over the repeats (the cell's own figure without repeats). */
   baseline: number
   current: number
   /** Relative change (absolute for errorRate), signed so that positive is worse. */
@@ -78,16 +79,14 @@ const samples = (c: CellResult, m: MetricDef): number[] => {
 function compareMetric(cell: string, m: MetricDef, base: CellResult, cur: CellResult, o: GateOptions): Comparison | undefined {
   const b = samples(base, m)
   const c = samples(cur, m)
-  const bv = m.cell(base)
-  const cv = m.cell(cur)
-  if (b.length === 0 || c.length === 0 || bv === undefined || cv === undefined) return undefined
+  if (b.length === 0 || c.length === 0 || m.cell(base) === undefined || m.cell(cur) === undefined) return undefined
   const sign = m.better === 'lower' ? 1 : -1
   const bm = median(b)
   const cm = median(c)
   const worse = m.absolute ? sign * (cm - bm) : bm === 0 ? (cm === 0 ? 0 : sign * Number.POSITIVE_INFINITY) : (sign * (cm - bm)) / Math.abs(bm)
   const limit = m.absolute ? o.errorTolerance : o.tolerance
   const direction: Verdict = worse > limit ? 'regressed' : worse < -limit ? 'improved' : 'unchanged'
-  const base_ = { cell, metric: m.name, baseline: bv, current: cv, worse }
+  const base_ = { cell, metric: m.name, baseline: bm, current: cm, worse }
   if (direction === 'unchanged') return { ...base_, verdict: 'unchanged' }
   // Which sample should be larger if the change is real: for "lower is better", a regression means current > baseline.
   const [low, high] = (direction === 'regressed') === (m.better === 'lower') ? [b, c] : [c, b]

@@ -52,7 +52,7 @@ export function strictParser<T>(argv: Argv<T>, script: string): Argv<T> {
   return argv
     .scriptName(script)
     .strict()
-    .parserConfiguration({ 'camel-case-expansion': true, 'duplicate-arguments-array': false })
+    .parserConfiguration({ 'camel-case-expansion': true })
     .fail((msg, err) => {
       if (err) throw err
       const unknown = /^Unknown arguments?: (.*)$/m.exec(msg)
