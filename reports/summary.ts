@@ -35,6 +35,33 @@ export const PARALLEL_COLUMNS: Column[] = [
   { title: 'SUB/call', value: (c) => (c.counts.sent ? ((c.broker.subscribe + c.broker.unsubscribe) / c.counts.sent).toFixed(2) : '-') },
 ]
 
+/** A wait that can be microseconds (drop policies) or seconds (a stalled channel). */
+export function formatWait(us: number | undefined): string {
+  if (us === undefined || us === 0) return '-'
+  return us < 1000 ? `${us}µs` : formatMs(us)
+}
+
+const mb = (bytes: number | undefined): string => (bytes === undefined ? '-' : (bytes / 2 ** 20).toFixed(1))
+
+/** channel-capacity: one row per capacity × policy (× fault); the id is `<policy>-c<capacity>-<fault>`. */
+export const CHANNEL_COLUMNS: Column[] = [
+  { title: 'cell', value: (c) => c.id, align: 'left' },
+  { title: 'status', value: (c) => c.status, align: 'left' },
+  { title: 'sent', value: (c) => num(c.counts.sent) },
+  { title: 'delivered', value: (c) => num(c.counts.ok) },
+  { title: 'dropped', value: (c) => num(c.counts.dropped) },
+  { title: 'try-full', value: (c) => num(c.counts.errors['try-full'] ?? 0) },
+  { title: 'other err', value: (c) => num(errorTotal(c.counts) - (c.counts.errors['try-full'] ?? 0)) },
+  { title: 'block p50', value: (c) => formatWait(c.blockingUs?.p50) },
+  { title: 'block p99', value: (c) => formatWait(c.blockingUs?.p99) },
+  { title: 'block max', value: (c) => formatWait(c.blockingUs?.max) },
+  { title: 'e2e p50', value: (c) => formatMs(c.latencyUs.p50) },
+  { title: 'e2e p99', value: (c) => formatMs(c.latencyUs.p99) },
+  { title: 'uncorr p99', value: (c) => formatMs(c.latencyUncorrectedUs?.p99 ?? 0) },
+  { title: 'max depth', value: (c) => num(c.channel?.maxQueueDepth ?? 0) },
+  { title: 'mem +MB', value: (c) => mb(c.channel?.memoryGrowthBytes) },
+]
+
 export function table(cells: readonly CellResult[], columns: readonly Column[]): string {
   const rows = cells.map((c) => columns.map((col) => col.value(c)))
   const widths = columns.map((col, i) => Math.max(col.title.length, ...rows.map((r) => r[i]!.length)))

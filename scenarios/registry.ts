@@ -1,9 +1,10 @@
 /** Every scenario by name. One file per scenario; this is the only list. */
+import { channelCapacity } from './channel-capacity.ts'
 import { parallelBle } from './parallel-ble.ts'
 import type { ScenarioDefinition } from './types.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const SCENARIOS: ReadonlyArray<ScenarioDefinition<any>> = [parallelBle]
+export const SCENARIOS: ReadonlyArray<ScenarioDefinition<any>> = [parallelBle, channelCapacity]
 
 export function getScenario(name: string): ScenarioDefinition<object> | undefined {
   return SCENARIOS.find((s) => s.name === name)

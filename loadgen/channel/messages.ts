@@ -1,0 +1,98 @@
+/** Main thread ↔ channel worker messages: a small typed union, structured-clone safe. */
+import type { MessagePort } from 'node:worker_threads'
+import type { BrokerTarget } from '../../simulator/mqtt-connect.ts'
+import type { SeriesPoint } from '../metrics/series.ts'
+import type { PolicyName } from './policies.ts'
+
+export const FAULT_NAMES = ['stall', 'cut', 'slow-link', 'none'] as const
+export type FaultName = (typeof FAULT_NAMES)[number]
+
+/** One cell: producers → policy → channel → pump → MQTT client → broker → subscriber. */
+export interface ChannelCellTask {
+  type: 'channel-cell'
+  cellId: string
+  capacity: number
+  policy: PolicyName
+  /** drop-oldest's ring N. */
+  ring: number
+  fault: FaultName
+  /** The rumqtt #1025 pattern: the incoming-publish handler awaits send() inside the loop. */
+  sendInPoll: boolean
+  producers: number
+  /** Publishes per second, all producers together. */
+  rate: number
+  durationMs: number
+  payloadBytes: number
+  qos: 0 | 1
+  maxInflight: number
+  /** stall and slow-link: `forMs` at the end of every `everyMs`. */
+  window: { forMs: number; everyMs: number }
+  /** cut: the broker is unreachable for this long, from a third of the duration. */
+  cutForMs: number
+  /** slow-link conditions during its windows (both directions). */
+  link: { bandwidth: number; latencyMs: number }
+  watchdogMs: number
+  drainTimeoutMs: number
+  broker: BrokerTarget
+  /** Topics are `${topicPrefix}/…`, client ids `${clientIdPrefix}-…`: unique per run and cell. */
+  topicPrefix: string
+  clientIdPrefix: string
+  seed: number
+  /** Progress ticks (`ChannelTick`) go here about once a second. */
+  progress?: MessagePort
+}
+
+export type ChannelSeriesPoint = SeriesPoint & {
+  /** Highest queue depth (channel + ring) sampled in the interval. */
+  queueDepth: number
+  /** Producers blocked in send at the interval's end. */
+  blocked: number
+}
+
+export interface ChannelCellData {
+  status: 'ok' | 'deadlock'
+  /** Why the cell ended as deadlock, one line. */
+  reason?: string
+  produced: number
+  delivered: number
+  dropped: number
+  /** Failures by kind: try-full, closed, cancelled, deadlock, undelivered. */
+  errors: Record<string, number>
+  missed: number
+  duplicates: number
+  /** Publishes made by the incoming-message handler (send-in-poll cell). */
+  replies: number
+  /** Encoded histograms (µs): send blocking, end-to-end from intended time, from the actual call. */
+  blocking: string
+  latency: string
+  latencyUncorrected: string
+  series: ChannelSeriesPoint[]
+  maxQueueDepth: number
+  maxChannelLength: number
+  maxRingDepth: number
+  maxBlockedSenders: number
+  peakInflight: number
+  takenWhileDown: number
+  connections: number
+  disconnects: number
+  peakRssBytes: number
+  /** The cell worker's heapUsed + arrayBuffers: peak, and at the cell's start. */
+  peakMemoryBytes: number
+  baselineMemoryBytes: number
+  poolGrown: number
+  /** Production phase and whole cell (production + drain). */
+  produceMs: number
+  elapsedMs: number
+  deadlockAfterMs?: number
+  faultWindows: number
+  proxy?: { accepted: number; refused: number; severed: number; bytesUp: number; bytesDown: number }
+}
+
+export type ChannelWorkerOutcome = { type: 'result'; data: ChannelCellData } | { type: 'error'; message: string }
+
+export interface ChannelTick {
+  type: 'tick'
+  produced: number
+  delivered: number
+  queueDepth: number
+}

@@ -1,0 +1,61 @@
+/**
+ * When bytes cross a shaped link, as pure arithmetic (so it is tested exactly). A direction of a
+ * TCP connection is a FIFO: a chunk that arrived at `a` is delivered at
+ *
+ *     d = max(a + latency + jitter, d_prev) + bytes / bandwidth
+ *
+ * i.e. it waits out the one-way latency (plus its jitter, drawn once when it arrives), then its
+ * turn behind the previous chunk, then its own serialisation time. Order is always kept. A held
+ * link (half-open, or a link that has gone silent) delivers nothing until released.
+ *
+ * More faults plug in here as conditions: loss (as retransmission delay), corruption, resets…
+ */
+import type { Rng } from '../../simulator/rng.ts'
+
+export interface LinkConditions {
+  /** Bytes per second; undefined or 0 = unlimited. */
+  bandwidth?: number
+  /** One-way delay, ms. */
+  latencyMs?: number
+  /** Extra one-way delay, uniform in [0, jitterMs), drawn per chunk from the seeded rng. */
+  jitterMs?: number
+  /** Deliver nothing (bytes queue) until the conditions change: a held or half-open link. */
+  hold?: boolean
+}
+
+/** True when the conditions change nothing (a plain wire). */
+export function isPlain(c: LinkConditions | undefined): boolean {
+  return c === undefined || (!c.hold && !(c.bandwidth! > 0) && !(c.latencyMs! > 0) && !(c.jitterMs! > 0))
+}
+
+/** Slice size that keeps pacing smooth: about 10 ms of the bandwidth, 256 B to 16 KiB. */
+export function sliceBytes(c: LinkConditions | undefined): number {
+  const bw = c?.bandwidth ?? 0
+  if (!(bw > 0)) return 16_384
+  return Math.max(256, Math.min(16_384, Math.floor(bw / 100)))
+}
+
+export class LinkSchedule {
+  private lastDeliveredAt = Number.NEGATIVE_INFINITY
+
+  constructor(private readonly rng?: Rng) {}
+
+  /** The jitter a chunk arriving now carries (0 without jitter or rng). */
+  drawJitter(c: LinkConditions | undefined): number {
+    const j = c?.jitterMs ?? 0
+    return j > 0 && this.rng ? j * this.rng.next() : 0
+  }
+
+  /** When the next chunk can be delivered; Infinity while held. Does not commit. */
+  deliveryTime(bytes: number, arrivedAt: number, jitterMs: number, c: LinkConditions | undefined): number {
+    if (c === undefined) return Math.max(arrivedAt, this.lastDeliveredAt)
+    if (c.hold === true) return Number.POSITIVE_INFINITY
+    const tx = c.bandwidth !== undefined && c.bandwidth > 0 ? (bytes * 1000) / c.bandwidth : 0
+    return Math.max(arrivedAt + (c.latencyMs ?? 0) + jitterMs, this.lastDeliveredAt) + tx
+  }
+
+  /** Commits a delivery at `at`. */
+  delivered(at: number): void {
+    this.lastDeliveredAt = at
+  }
+}

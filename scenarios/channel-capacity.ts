@@ -1,0 +1,144 @@
+/**
+ * channel-capacity: rumqtt's bounded request channel in front of a real MQTT client, swept over
+ * capacities × overflow policies × faults, measuring how long publishers block, what is dropped or
+ * refused, and what it costs in end-to-end latency and memory. Plus one cell of the rumqtt #1025
+ * deadlock pattern (awaiting send() inside the event loop), ended by a watchdog.
+ */
+import { FAULT_NAMES, type FaultName } from '../loadgen/channel/messages.ts'
+import { POLICY_NAMES, type PolicyName } from '../loadgen/channel/policies.ts'
+import { CHANNEL_COLUMNS } from '../reports/summary.ts'
+import { integer, listOf, UsageError } from '../simulator/cli-support.ts'
+import { parseBrokerUrl } from '../simulator/mqtt-connect.ts'
+import { channelCapacityFindings } from './channel-capacity-findings.ts'
+import { executeChannelCells, type ChannelCellSpec } from './channel-runner.ts'
+import { choice, commonSpecs, int, ms, positiveRate, type CommonOptions } from './options.ts'
+import type { OptionSpec, ScenarioDefinition } from './types.ts'
+
+export interface ChannelCapacityOptions extends Pick<CommonOptions, 'seed' | 'broker' | 'username' | 'password' | 'out' | 'qos'> {
+  capacities: number[]
+  policies: PolicyName[]
+  faults: FaultName[]
+  ring: number
+  producers: number
+  rate: number
+  duration: number
+  faultFor: number
+  faultEvery: number
+  cutFor: number
+  linkBandwidth: number
+  linkLatency: number
+  maxInflight: number
+  payload: number
+  deadlockCell: 'on' | 'off'
+  watchdog: number
+  drainTimeout: number
+}
+
+/** The send-in-poll cell's fixed shape: a channel that is not a rendezvous, filled by a stall. */
+export const SEND_IN_POLL = { capacity: 10, policy: 'block', fault: 'stall' } as const
+
+const capacityList: OptionSpec<number[]> = {
+  describe: 'channel capacities to sweep, comma-separated whole numbers (0 = rendezvous)',
+  parse: (raw, name) => {
+    const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '')
+    if (items.length === 0) throw new UsageError(`--${name} needs at least one capacity, e.g. 0,10,100`)
+    return [...new Set(items.map((s) => integer(name, s, 0, 100_000)))].sort((a, b) => a - b)
+  },
+  show: (v) => v.join(','),
+}
+
+const names = <T extends string>(allowed: readonly T[], describe: string): OptionSpec<T[]> => ({
+  describe: `${describe}, comma-separated (${allowed.join(', ')})`,
+  parse: (raw, name) => listOf(name, raw, allowed),
+  show: (v) => v.join(','),
+})
+
+export function channelCells(o: ChannelCapacityOptions): ChannelCellSpec[] {
+  const cells: ChannelCellSpec[] = []
+  for (const fault of o.faults)
+    for (const policy of o.policies)
+      for (const capacity of o.capacities)
+        cells.push({
+          id: `${policy}-c${capacity}-${fault}`,
+          labels: { capacity, policy, fault, ...(policy === 'drop-oldest' ? { ring: o.ring } : {}) },
+          capacity,
+          policy,
+          fault,
+          sendInPoll: false,
+        })
+  if (o.deadlockCell === 'on') {
+    const { capacity, policy, fault } = SEND_IN_POLL
+    cells.push({ id: `send-in-poll-c${capacity}-${fault}`, labels: { capacity, policy, fault, pattern: 'send-in-poll' }, capacity, policy, fault, sendInPoll: true })
+  }
+  return cells
+}
+
+export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
+  name: 'channel-capacity',
+  description: "rumqtt's bounded request channel: capacity × overflow policy × fault, blocking, drops and latency measured",
+  defaults: {
+    seed: 1,
+    broker: undefined,
+    username: undefined,
+    password: undefined,
+    out: undefined,
+    qos: 1,
+    capacities: [0, 1, 10, 100, 1000],
+    policies: [...POLICY_NAMES],
+    faults: ['stall'],
+    ring: 10,
+    producers: 50,
+    rate: 500,
+    duration: 3_000,
+    faultFor: 400,
+    faultEvery: 1_000,
+    cutFor: 1_000,
+    linkBandwidth: 40_000,
+    linkLatency: 20,
+    maxInflight: 100,
+    payload: 64,
+    deadlockCell: 'on',
+    watchdog: 1_000,
+    drainTimeout: 5_000,
+  },
+  quick: { capacities: [0, 10, 1000], duration: 800, faultEvery: 800, watchdog: 400 },
+  options: {
+    seed: commonSpecs.seed,
+    broker: { ...commonSpecs.broker, describe: 'external broker URL (mqtt:// or mqtts://) instead of the embedded Aedes' },
+    username: commonSpecs.username,
+    password: commonSpecs.password,
+    out: commonSpecs.out,
+    qos: { describe: 'QoS of the published requests (0 or 1); maxInflight counts QoS 1', parse: commonSpecs.qos.parse },
+    capacities: capacityList,
+    policies: names(POLICY_NAMES, 'overflow policies'),
+    faults: names(FAULT_NAMES, 'faults during production'),
+    ring: int(1, 100_000, "drop-oldest: size N of the ring in front of the channel (effective buffer N + capacity)"),
+    producers: int(1, 10_000, 'producer tasks sharing the rate, each one send at a time'),
+    rate: { describe: 'publishes per second, all producers together (open loop)', parse: (raw, name) => positiveRate('').parse(raw, name) ?? 0 },
+    duration: ms('production time of each cell', 100, 3_600_000),
+    faultFor: ms('stall and slow-link: length of each fault window', 1, 3_600_000),
+    faultEvery: ms('stall and slow-link: one fault window in the middle of every period this long', 1, 3_600_000),
+    cutFor: ms('cut: how long the broker is unreachable, from a third of --duration', 1, 3_600_000),
+    linkBandwidth: int(100, 1_000_000_000, 'slow-link: bytes per second each way during its windows'),
+    linkLatency: ms('slow-link: one-way latency added during its windows', 0, 60_000),
+    maxInflight: int(1, 65_535, "the event loop's max_inflight: QoS 1 publishes in flight before it stops taking requests"),
+    payload: int(20, 262_144, 'payload bytes per publish (the first 20 carry sequence and timestamps)'),
+    deadlockCell: choice(['on', 'off'] as const, 'add the rumqtt #1025 cell: the event loop awaits send() into its own full channel'),
+    watchdog: ms('no-progress time after which a cell is declared deadlocked', 10, 600_000),
+    drainTimeout: ms('after production, longest wait for queued requests to be delivered', 10, 600_000),
+  },
+  validate(o) {
+    if (o.faultFor > o.faultEvery) throw new UsageError(`--fault-for (${o.faultFor} ms) must not exceed --fault-every (${o.faultEvery} ms)`)
+    if ((o.rate * o.duration) / 1000 > 50_000_000) throw new UsageError(`--rate × --duration is ${Math.round((o.rate * o.duration) / 1000)} publishes per cell; keep it at most 50000000`)
+    if (o.broker !== undefined && parseBrokerUrl(o.broker).secure && o.faults.some((f) => f === 'cut' || f === 'slow-link'))
+      throw new UsageError('--faults cut and slow-link run the publisher through a plain TCP proxy and need an mqtt:// broker; use --faults stall,none with mqtts://')
+  },
+  thresholds: () => [],
+  findings: channelCapacityFindings,
+  notes: (o) => [
+    `Each cell: ${o.producers} producers at ${o.rate} publishes/s in all (QoS ${o.qos}, ${o.payload} B) for ${o.duration / 1000} s through one MQTT.js client whose event loop is emulated (max_inflight ${o.maxInflight}); a subscriber on its own connection measures delivery. Latency (e2e) is from the intended publish time; "uncorr" from the actual call.`,
+    'stall stops polling the emulated event loop only; MQTT.js below it keeps reading the socket, unlike an unpolled rumqtt event loop (which makes no difference until the TCP buffers fill).',
+  ],
+  columns: CHANNEL_COLUMNS,
+  execute: (o, ctx) => executeChannelCells(o, channelCells(o), ctx),
+}
