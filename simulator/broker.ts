@@ -1,9 +1,16 @@
 /**
  * The embedded broker: Aedes (MQTT 3.1.1) on a plain TCP server with TCP_NODELAY on every accepted
- * socket, optional username/password, and counts of the packets that loadgen reports per cell.
+ * socket, optional username/password or per-principal ACLs (acl.ts), and counts of the packets that
+ * loadgen reports per cell.
+ *
+ * With `access`, refusals follow what Aedes 1.2 can do in MQTT 3.1.1: a refused CONNECT gets CONNACK
+ * 4 (bad username or password), 5 (not authorized) or 2 (identifier rejected) and is closed; a
+ * refused SUBSCRIBE gets SUBACK 0x80 for that filter and the connection stays up; a refused PUBLISH
+ * is not delivered and the connection is closed (3.1.1 cannot say no to a PUBLISH; MQTT-3.3.5-2).
  */
 import net from 'node:net'
-import { Aedes, type AedesOptions } from 'aedes'
+import { Aedes, type AedesOptions, type Client } from 'aedes'
+import type { AccessControl, Principal } from './acl.ts'
 
 export interface BrokerCounts {
   connect: number
@@ -16,9 +23,19 @@ export interface BrokerCounts {
 export interface BrokerOptions {
   host?: string
   port?: number
+  /** One user for everything (no topic rules); ignored when `access` is given. */
   auth?: { username: string; password: string }
-  /** Extra Aedes hooks (ACLs, fault injection); they run after authentication. */
+  /** Per-principal credentials and topic ACLs; anonymous clients are refused. */
+  access?: AccessControl
+  /** Extra Aedes hooks (fault injection); they run after authentication and after `access` allowed. */
   hooks?: Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>
+}
+
+/** What `access` refused on this broker instance: CONNECTs and PUBLISHes (their connections were closed), SUBSCRIBE filters (SUBACK 0x80). */
+export interface BrokerRefusals {
+  connect: number
+  subscribe: number
+  publish: number
 }
 
 export interface EmbeddedBroker {
@@ -29,6 +46,7 @@ export interface EmbeddedBroker {
   readonly version: string
   readonly protocolVersion: 4
   counts(): BrokerCounts
+  refusals(): BrokerRefusals
   readonly aedes: Aedes
   close(): Promise<void>
 }
@@ -38,15 +56,18 @@ export const AEDES_VERSION = '1.2.0'
 export async function startBroker(opts: BrokerOptions = {}): Promise<EmbeddedBroker> {
   const host = opts.host ?? '127.0.0.1'
   const auth = opts.auth
+  const refused: BrokerRefusals = { connect: 0, subscribe: 0, publish: 0 }
   const aedes = await Aedes.createBroker({
     ...opts.hooks,
-    authenticate: (_client, username, password, done) => {
+    authenticate: (client, username, password, done) => {
+      if (opts.access !== undefined) return authenticateWith(opts.access, client, username, password, refused, done)
       if (auth === undefined) return done(null, true)
       const ok = username === auth.username && password !== undefined && password.toString() === auth.password
       if (ok) return done(null, true)
       const err = Object.assign(new Error('bad username or password'), { returnCode: 4 as const })
       done(err, null)
     },
+    ...(opts.access === undefined ? {} : lockedDown(opts.access, opts.hooks ?? {}, refused)),
   })
   const counts: BrokerCounts = { connect: 0, subscribe: 0, unsubscribe: 0, publish: 0 }
   aedes.on('client', () => counts.connect++)
@@ -86,10 +107,51 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<EmbeddedBro
     protocolVersion: 4,
     aedes,
     counts: () => ({ ...counts }),
+    refusals: () => ({ ...refused }),
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve())
         for (const s of sockets) s.destroy()
       }).then(() => new Promise<void>((resolve) => aedes.close(() => resolve())))),
+  }
+}
+
+// The principal of each authenticated connection (Aedes Client objects are per connection).
+const principals = new WeakMap<Client, Principal>()
+
+function authenticateWith(access: AccessControl, client: Client, username: string | undefined, password: Buffer | undefined,
+  refused: BrokerRefusals, done: Parameters<NonNullable<AedesOptions['authenticate']>>[3]): void {
+  const r = access.authenticate(client.id, username, password)
+  if (r.ok) {
+    principals.set(client, r.principal)
+    return done(null, true)
+  }
+  refused.connect++
+  done(Object.assign(new Error(r.reason), { returnCode: r.returnCode }), null)
+}
+
+/** The ACL hooks, each followed by the caller's own hook (if any) once the ACL allowed. */
+function lockedDown(access: AccessControl, hooks: NonNullable<BrokerOptions['hooks']>, refused: BrokerRefusals): Pick<AedesOptions, 'authorizeSubscribe' | 'authorizePublish'> {
+  return {
+    authorizeSubscribe: (client, sub, done) => {
+      const p = principals.get(client)
+      if (p === undefined || access.subscribeDenial(p, client.id, sub.topic) !== undefined) {
+        refused.subscribe++
+        return done(null, null) // SUBACK 0x80 for this filter; the connection stays up
+      }
+      if (hooks.authorizeSubscribe) return hooks.authorizeSubscribe(client, sub, done)
+      done(null, sub)
+    },
+    authorizePublish: (client, packet, done) => {
+      // client is null only for a will left by another broker of a cluster; there is none here.
+      const p = client === null ? undefined : principals.get(client)
+      const why = p === undefined ? 'not authenticated' : access.publishDenial(p, client!.id, packet)
+      if (why !== undefined) {
+        refused.publish++
+        return done(new Error(`publish to ${packet.topic.slice(0, 200)} refused: ${why}`)) // Aedes closes the connection
+      }
+      if (hooks.authorizePublish) return hooks.authorizePublish(client, packet, done)
+      done(null)
+    },
   }
 }
