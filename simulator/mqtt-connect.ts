@@ -125,9 +125,18 @@ function isRefusedForProtocol(err: unknown): boolean {
   return e.code === 1 || e.code === 132 || /protocol|closed before CONNACK/i.test(String(e.message))
 }
 
-/** Ends a client and waits until its socket is closed. */
-export function endClient(client: MqttClient, force = false): Promise<void> {
-  return new Promise((resolve) => client.end(force, {}, () => resolve()))
+/**
+ * Ends a client and waits until its socket is closed. A graceful end waits for unacknowledged QoS 1
+ * messages, which may never be acknowledged (the broker refused them): after `graceMs` it is forced.
+ */
+export function endClient(client: MqttClient, force = false, graceMs = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = force ? undefined : setTimeout(() => client.end(true, {}, () => resolve()), graceMs)
+    client.end(force, {}, () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
 }
 
 export function protocolOf(client: MqttClient): 4 | 5 {

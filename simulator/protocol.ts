@@ -80,8 +80,21 @@ export type EnvelopeDecode =
   /** `replyTo`/`id` are set when they could be recovered, so the caller can still get an error. */
   | { ok: false; error: RpcError; replyTo?: string; id?: string | number | null }
 
+/** Aedes' default limit. Like a `$`-topic (`$SYS/…`), a deeper one makes the broker close the *publisher's* connection. */
+export const MAX_REPLY_TOPIC_LEVELS = 100
+
+/**
+ * A reply address the gateway can publish to without the broker dropping the gateway: MQTT.js would
+ * replay the refused reply on every reconnect, so one bad `replyTo` would take a gateway down for good.
+ */
 export const isValidReplyTopic = (t: unknown): t is string =>
-  typeof t === 'string' && t.length > 0 && t.length <= 1024 && !/[+#\0]/.test(t)
+  typeof t === 'string' && t.length > 0 && t.length <= 1024 && t[0] !== '$' && !/[+#\0]/.test(t) && levelCount(t) <= MAX_REPLY_TOPIC_LEVELS
+
+function levelCount(t: string): number {
+  let n = 1
+  for (let i = t.indexOf('/'); i !== -1; i = t.indexOf('/', i + 1)) n++
+  return n
+}
 
 const isId = (v: unknown): v is string | number =>
   (typeof v === 'string' && v.length > 0 && v.length <= 256) || (typeof v === 'number' && Number.isFinite(v))
@@ -136,8 +149,11 @@ export function decodeBareReply(payload: Buffer): RpcOutcome {
   }
   if (typeof value === 'object' && value !== null && 'error' in value) {
     const error = (value as { error: unknown }).error
-    if (typeof error === 'object' && error !== null && typeof (error as RpcError).code === 'string')
-      return { ok: false, error: error as RpcError }
+    if (typeof error === 'object' && error !== null) {
+      const { code, message } = error as { code?: unknown; message?: unknown }
+      // A replier may omit or mistype the message; the outcome still has the RpcError shape.
+      if (typeof code === 'string') return { ok: false, error: { code, message: typeof message === 'string' ? message : code } }
+    }
   }
   return { ok: true, result: value }
 }
@@ -176,7 +192,8 @@ export function validateParams(verb: Verb, params: unknown): { ok: true; value: 
   const p = (params ?? {}) as Record<string, unknown>
   const raw = p.characteristic ?? 'battery'
   if (typeof raw !== 'string') return { ok: false, error: { code: 'bad_request', message: 'characteristic must be a string' } }
-  const characteristic = CHARACTERISTICS[raw] ?? raw.toLowerCase()
+  // Own keys only: `constructor`, `__proto__`, … must not resolve to Object.prototype members.
+  const characteristic = Object.hasOwn(CHARACTERISTICS, raw) ? CHARACTERISTICS[raw]! : raw.toLowerCase()
   if ((verb === 'read' || verb === 'write') && !/^([0-9a-f]{4}|[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12})$/.test(characteristic))
     return { ok: false, error: { code: 'bad_request', message: `unknown characteristic ${JSON.stringify(raw).slice(0, 80)}` } }
   if (verb !== 'write') return { ok: true, value: { verb, characteristic } }
