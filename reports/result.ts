@@ -49,10 +49,62 @@ export interface CellResult {
   roundUs: LatencySummary
   /** … and from the actual start. */
   roundUncorrectedUs: LatencySummary
+  /** channel-capacity: how long each send held its producer (from the call until accepted or refused). */
   blockingUs?: LatencySummary
-  series: SeriesPoint[]
+  /** channel-capacity: end-to-end latency from the actual send call (`latencyUs` is from the intended time). */
+  latencyUncorrectedUs?: LatencySummary
+  /** channel-capacity: the bounded channel in front of the client. */
+  channel?: ChannelCellStats
+  /** channel-capacity points also carry `queueDepth` (highest sampled) and `blocked` (producers held at the end). */
+  series: Array<SeriesPoint & { queueDepth?: number; blocked?: number }>
   /** Each repeat's headline figures, so spread can be judged. */
   repeats?: Array<{ callsPerSec: number; p50: number; p99: number; errorRate: number }>
+}
+
+/**
+ * channel-capacity figures of one cell. Configuration (ring size) lives in the labels; everything
+ * here is measured, so merges add counts and take the max of `max*`/`peak*`/`*Bytes` gauges.
+ */
+export interface ChannelCellStats {
+  capacity: number
+  policy: string
+  fault: string
+  /** Requests the producers made (= counts.sent); delivered = counts.ok. */
+  produced: number
+  delivered: number
+  dropped: number
+  /** `try` policy: trySend refused because the channel was full (= counts.errors['try-full']). */
+  tryFailures: number
+  /** Intended sends a blocked producer never got to make before the end (open loop, not in `produced`). */
+  missed: number
+  /** Deliveries seen twice (QoS 1 resent after a reconnect); not counted in `delivered` again. */
+  duplicates: number
+  /** Requests queued in front of the event loop at once: channel + drop-oldest's ring. */
+  maxQueueDepth: number
+  maxChannelLength: number
+  maxRingDepth: number
+  /** Sends waiting at once for room in the channel. */
+  maxBlockedSenders: number
+  /** In-flight QoS>0 publishes at once (bounded by maxInflight). */
+  peakInflight: number
+  /** Requests the event loop took while disconnected: 0 by its rules. */
+  takenWhileDown: number
+  /** Connection closes the publisher saw (during a cut, each refused reconnect attempt counts too). */
+  disconnects: number
+  /** Publishes made by the incoming-message handler (send-in-poll cell). */
+  replies: number
+  /** The whole process (broker included), sampled every 100 ms. */
+  peakRssBytes: number
+  /** The cell worker's own V8 heap + array buffers: peak, and peak minus before the cell built anything. */
+  peakMemoryBytes: number
+  memoryGrowthBytes: number
+  produceMs: number
+  /** Fault windows that began during production. */
+  faultWindows: number
+  /** Deadlock cells: when the watchdog fired, ms after production started. */
+  deadlockAfterMs?: number
+  /** cut and slow-link: the fault proxy's counts. */
+  proxy?: { accepted: number; refused: number; severed: number; bytesUp: number; bytesDown: number }
 }
 
 export interface ThresholdOutcome {

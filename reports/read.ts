@@ -1,0 +1,92 @@
+/**
+ * Reading a result file: every result is checked against `result.schema.json` (JSON Schema 2020-12)
+ * before anything renders, merges or gates it. Bad input is a UsageError with one line that says
+ * which file, what is wrong, and what to do.
+ */
+import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
+import { UsageError } from '../simulator/cli-support.ts'
+import { SCHEMA_VERSION, type RunResult } from './result.ts'
+
+export const SCHEMA_URL = new URL('./result.schema.json', import.meta.url)
+
+let validator: ValidateFunction | undefined
+
+function validate(): ValidateFunction {
+  if (!validator) {
+    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object
+    validator = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true }).compile(schema)
+  }
+  return validator
+}
+
+/** `/cells/0/counts/sent` → `cells[0].counts.sent`. */
+function pathOf(instancePath: string): string {
+  const path = instancePath
+    .split('/')
+    .slice(1)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : /^[A-Za-z_$][\w$]*$/.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`))
+    .join('')
+  return path.startsWith('.') ? path.slice(1) : path || 'the top level'
+}
+
+function describe(e: ErrorObject): string {
+  const where = pathOf(e.instancePath)
+  const p = e.params as Record<string, unknown>
+  switch (e.keyword) {
+    case 'required':
+      return `${where} has no ${String(p.missingProperty)}`
+    case 'enum':
+      return `${where} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+    case 'const':
+      return `${where} must be ${JSON.stringify(p.allowedValue)}`
+    default:
+      return `${where} ${e.message ?? 'is invalid'}`
+  }
+}
+
+/**
+ * Checks a parsed value and returns it typed; throws UsageError naming `source` and the first bad
+ * path. A result from a newer schemaVersion is refused before its shape is judged.
+ */
+export function validateResult(value: unknown, source: string): RunResult {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const v = (value as { schemaVersion?: unknown }).schemaVersion
+    if (typeof v === 'number' && v > SCHEMA_VERSION)
+      throw new UsageError(`${source}: written by a newer fleetbench (schemaVersion ${v}; this one reads ${SCHEMA_VERSION}); upgrade fleetbench to read it`)
+  }
+  const check = validate()
+  if (!check(value)) {
+    const first = check.errors?.[0]
+    throw new UsageError(`${source}: not a valid fleetbench result: ${first ? describe(first) : 'unknown schema error'} (see reports/result.schema.json)`)
+  }
+  return value as RunResult
+}
+
+/** Parses and validates result text read from `source`. */
+export function parseResult(text: string, source: string): RunResult {
+  if (text.trim() === '') throw new UsageError(`${source}: the file is empty; expected a result.json written by npm run scenario`)
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    const reason = (err as Error).message.split('\n')[0]
+    throw new UsageError(`${source}: not JSON (${reason}); expected a result.json written by npm run scenario`)
+  }
+  return validateResult(value, source)
+}
+
+/** Reads, parses and validates a result file. */
+export async function readResult(path: string): Promise<RunResult> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a result file' : code === 'EACCES' ? 'permission denied' : (err as Error).message
+    throw new UsageError(`cannot read ${path}: ${why}`)
+  }
+  return parseResult(text, path)
+}
