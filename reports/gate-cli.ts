@@ -7,7 +7,7 @@ import { appendFile, copyFile, mkdir, rename } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { EXIT, runMain, strictParser, UsageError } from '../simulator/cli-support.ts'
+import { duration, EXIT, runMain, strictParser, UsageError } from '../simulator/cli-support.ts'
 import { DEFAULT_GATE, gate, optionMismatch } from './gate.ts'
 import { gateJUnit, gateMarkdown, gateTable } from './gate-output.ts'
 import { readResult } from './read.ts'
@@ -30,6 +30,7 @@ async function main(): Promise<number> {
     .option('update-baseline', { type: 'string', describe: 'copy this result to the baseline file and exit' })
     .option('tolerance', { type: 'string', default: '10%', describe: 'relative change allowed in latency, throughput and blocking' })
     .option('error-tolerance', { type: 'string', default: '1%', describe: 'absolute change allowed in the error rate (percentage points)' })
+    .option('min-change', { type: 'string', default: '1ms', describe: 'latency and blocking changes smaller than this never count' })
     .option('threshold', { type: 'string', array: true, describe: "extra threshold on the result, e.g. 'multiplexed:callsPerSec>3x serial'" })
     .option('junit', { type: 'string', describe: 'write JUnit XML here' })
     .option('markdown', { type: 'string', describe: 'write Markdown here (also appended to $GITHUB_STEP_SUMMARY when set)' })
@@ -48,7 +49,12 @@ async function main(): Promise<number> {
   }
   if (argv.baseline === undefined) throw new UsageError('--baseline BASE.json is required (or --update-baseline RESULT.json to record one)')
   if (positional.length !== 1) throw new UsageError(`expected one result file after the options, got ${positional.length}: npm run gate -- --baseline BASE.json RESULT.json`)
-  const opts = { ...DEFAULT_GATE, tolerance: percent('tolerance', argv.tolerance), errorTolerance: percent('error-tolerance', argv.errorTolerance) }
+  const opts = {
+    ...DEFAULT_GATE,
+    tolerance: percent('tolerance', argv.tolerance),
+    errorTolerance: percent('error-tolerance', argv.errorTolerance),
+    minChangeUs: duration('min-change', argv.minChange, 0, 3_600_000) * 1000,
+  }
   const baseline = await readResult(argv.baseline)
   const current = await readResult(positional[0]!)
   const mismatch = optionMismatch(baseline, current)

@@ -2,7 +2,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { lexer } from 'marked'
 import { describe, expect, it } from 'vitest'
 import { fakeCell as cell, fakeResult as result } from '../test/support/fake-result.ts'
-import { gate, optionMismatch } from './gate.ts'
+import { DEFAULT_GATE, gate, optionMismatch } from './gate.ts'
 import { gateJUnit, gateMarkdown } from './gate-output.ts'
 
 const base = result([cell('multiplexed', [10_000, 11_000, 10_500], [1000, 1010, 990]), cell('serial', [5_000, 5_200, 5_100], [130, 128, 131])])
@@ -41,8 +41,20 @@ describe('regression gate', () => {
     const broken = result([{ ...cell('multiplexed', [10_000, 11_000, 10_500], [1000, 1010, 990]), counts: { sent: 10, ok: 3, dropped: 0, errors: {} } }, base.cells[1]!])
     expect(gate(base, broken)).toMatchObject({ failed: true, broken: [expect.stringMatching(/accounting broken: sent 10 != ok 3/)] })
     expect(gate(base, result([base.cells[0]!]))).toMatchObject({ failed: true, missing: ['serial'] })
+    const deadlocked = result([{ ...base.cells[0]!, status: 'deadlock' }, base.cells[1]!])
+    expect(gate(base, deadlocked)).toMatchObject({ failed: true, broken: ['multiplexed: ok in the baseline, deadlock now'] })
+    expect(gate(deadlocked, deadlocked).failed).toBe(false) // an expected deadlock (the deadlock cell) is no failure
     const th = { ...base, thresholds: [{ cell: 'multiplexed', expr: 'multiplexed:p99<1ms', actual: 11, pass: false }] }
     expect(gate(base, th).failed).toBe(true)
+  })
+
+  it('ignores latency changes below the resolution floor (1 ms by default), however large in relative terms', () => {
+    const tiny = result([cell('multiplexed', [20, 25, 22], [1000, 1010, 990])])
+    const bigger = result([cell('multiplexed', [300, 320, 310], [1000, 1010, 990])])
+    const p99 = gate(tiny, bigger).comparisons.find((c) => c.metric === 'p99')!
+    expect(p99.worse).toBeGreaterThan(10)
+    expect(p99.verdict).toBe('unchanged')
+    expect(gate(tiny, bigger, { ...DEFAULT_GATE, minChangeUs: 0 }).failed).toBe(true)
   })
 
   it('decides by tolerance alone, and says so, when there are too few repeats', () => {

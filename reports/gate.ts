@@ -38,8 +38,10 @@ export interface GateOptions {
   errorTolerance: number
   /** Significance level of the one-sided test. */
   alpha: number
+  /** Latency and blocking changes smaller than this (µs) are below what a load test can resolve. */
+  minChangeUs: number
 }
-export const DEFAULT_GATE: GateOptions = { tolerance: 0.1, errorTolerance: 0.01, alpha: 0.05 }
+export const DEFAULT_GATE: GateOptions = { tolerance: 0.1, errorTolerance: 0.01, alpha: 0.05, minChangeUs: 1000 }
 
 export type Verdict = 'improved' | 'unchanged' | 'regressed'
 
@@ -85,7 +87,8 @@ function compareMetric(cell: string, m: MetricDef, base: CellResult, cur: CellRe
   const cm = median(c)
   const worse = m.absolute ? sign * (cm - bm) : bm === 0 ? (cm === 0 ? 0 : sign * Number.POSITIVE_INFINITY) : (sign * (cm - bm)) / Math.abs(bm)
   const limit = m.absolute ? o.errorTolerance : o.tolerance
-  const direction: Verdict = worse > limit ? 'regressed' : worse < -limit ? 'improved' : 'unchanged'
+  const tiny = m.name !== 'callsPerSec' && m.name !== 'errorRate' && Math.abs(cm - bm) < o.minChangeUs
+  const direction: Verdict = tiny ? 'unchanged' : worse > limit ? 'regressed' : worse < -limit ? 'improved' : 'unchanged'
   const base_ = { cell, metric: m.name, baseline: bm, current: cm, worse }
   if (direction === 'unchanged') return { ...base_, verdict: 'unchanged' }
   // Which sample should be larger if the change is real: for "lower is better", a regression means current > baseline.
@@ -109,7 +112,12 @@ export function gate(baseline: RunResult, current: RunResult, o: GateOptions = D
       if (cmp) comparisons.push(cmp)
     }
   }
-  const broken = current.cells.filter((c) => c.status !== 'ok' || accountingError(c) !== undefined).map((c) => `${c.id}: ${c.error ?? accountingError(c) ?? c.status}`)
+  // A deadlock is the expected outcome of the deadlock cell; what fails is a failed cell, broken
+  // accounting, or a cell whose status differs from the baseline's (ok → deadlock, or the reverse).
+  const baseStatus = new Map(baseline.cells.map((c) => [c.id, c.status]))
+  const broken = current.cells
+    .filter((c) => c.status === 'failed' || accountingError(c) !== undefined || (baseStatus.has(c.id) && baseStatus.get(c.id) !== c.status))
+    .map((c) => `${c.id}: ${accountingError(c) ?? (c.status === 'failed' ? (c.error ?? 'failed') : `${baseStatus.get(c.id)} in the baseline, ${c.status} now`)}`)
   const missing = baseline.cells.filter((c) => !byId.has(c.id)).map((c) => c.id)
   const added = current.cells.filter((c) => !baseIds.has(c.id)).map((c) => c.id)
   const thresholdFailures = current.thresholds.filter((t) => !t.pass)

@@ -32,6 +32,7 @@ export interface ChannelCapacityOptions extends Pick<CommonOptions, 'seed' | 'br
   deadlockCell: 'on' | 'off'
   watchdog: number
   drainTimeout: number
+  repeat: number
 }
 
 /** The send-in-poll cell's fixed shape: a channel that is not a rendezvous, filled by a stall. */
@@ -100,6 +101,7 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
     deadlockCell: 'on',
     watchdog: 1_000,
     drainTimeout: 5_000,
+    repeat: 1,
   },
   quick: { capacities: [0, 10, 1000], duration: 800, faultEvery: 800, watchdog: 400 },
   options: {
@@ -126,6 +128,7 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
     deadlockCell: choice(['on', 'off'] as const, 'add the rumqtt #1025 cell: the event loop awaits send() into its own full channel'),
     watchdog: ms('no-progress time after which a cell is declared deadlocked', 10, 600_000),
     drainTimeout: ms('after production, longest wait for queued requests to be delivered', 10, 600_000),
+    repeat: int(1, 100, 'run every cell N times, interleaved, keeping each repeat\'s figures (for the gate)'),
   },
   validate(o) {
     if (o.faultFor > o.faultEvery) throw new UsageError(`--fault-for (${o.faultFor} ms) must not exceed --fault-every (${o.faultEvery} ms)`)

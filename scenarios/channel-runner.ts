@@ -14,6 +14,7 @@ import { UsageError } from '../simulator/cli-support.ts'
 import { connectMqtt, endClient, type BrokerTarget } from '../simulator/mqtt-connect.ts'
 import type { ChannelCapacityOptions } from './channel-capacity.ts'
 import { channelCellResult, failedChannelCell } from './channel-cell-result.ts'
+import { mergeCells } from '../reports/merge.ts'
 import { brokerDelta, type CellIdentity } from './cell-result.ts'
 import type { ExecuteOutcome, RunContext } from './types.ts'
 
@@ -74,20 +75,32 @@ export async function executeChannelCells(o: ChannelCapacityOptions, cells: read
     })
     ctx.progress('warming up the worker')
     await pool.runCell(taskOf({ id: 'warm-up', labels: {}, capacity: 10, policy: 'block', fault: 'none', sendInPoll: false }, 'warm-up'), limitMs)
-    for (const [i, cell] of cells.entries()) {
-      if (ctx.signal.aborted) {
-        partial = true
-        break
+    // Repeats are interleaved (A, B, C, A, B, C…) so a drifting machine spreads over every cell.
+    const repeats = o.repeat
+    const done: CellResult[][] = cells.map(() => [])
+    for (let r = 0; r < repeats && !partial; r++) {
+      for (const [i, cell] of cells.entries()) {
+        if (ctx.signal.aborted) {
+          partial = true
+          break
+        }
+        if (done[i]!.some((c) => c.status === 'failed')) continue
+        const label = `[${r * cells.length + i + 1}/${cells.length * repeats}] ${cell.id}${repeats > 1 ? ` (repeat ${r + 1}/${repeats})` : ''}`
+        ctx.progress(`${label} starting`)
+        const started = Date.now()
+        const before = broker?.counts()
+        const outcome = await pool.runCell(taskOf(cell, r * cells.length + i), limitMs, (t) =>
+          ctx.progress(`${label}  ${((Date.now() - started) / 1000).toFixed(0)}s/${(o.duration / 1000).toFixed(0)}s  produced ${t.produced}  delivered ${t.delivered}  queued ${t.queueDepth}`),
+        )
+        const delta = brokerDelta(before, broker?.counts())
+        done[i]!.push(outcome.type === 'result' ? channelCellResult(cell, outcome.data, delta) : failedChannelCell(cell, outcome.message))
       }
-      const label = `[${i + 1}/${cells.length}] ${cell.id}`
-      ctx.progress(`${label} starting`)
-      const started = Date.now()
-      const before = broker?.counts()
-      const outcome = await pool.runCell(taskOf(cell, i), limitMs, (t) =>
-        ctx.progress(`${label}  ${((Date.now() - started) / 1000).toFixed(0)}s/${(o.duration / 1000).toFixed(0)}s  produced ${t.produced}  delivered ${t.delivered}  queued ${t.queueDepth}`),
-      )
-      const delta = brokerDelta(before, broker?.counts())
-      results.push(outcome.type === 'result' ? channelCellResult(cell, outcome.data, delta) : failedChannelCell(cell, outcome.message))
+    }
+    for (const parts of done) {
+      if (parts.length === 0) continue
+      const failed = parts.find((c) => c.status !== 'ok')
+      if (failed || parts.length === 1) results.push(failed ?? { ...parts[0]!, repeats: parts.map(repeatFigures) })
+      else results.push({ ...mergeCells(parts, 'sequential'), repeats: parts.map(repeatFigures) })
     }
   } finally {
     await pool.close()
@@ -100,5 +113,17 @@ export async function executeChannelCells(o: ChannelCapacityOptions, cells: read
     environmentBroker: broker
       ? { kind: 'aedes', version: AEDES_VERSION, protocolVersion: 4, url: broker.url, noDelay: true }
       : { kind: 'external', version: 'unknown', protocolVersion: 4, url: target.url, noDelay: 'unknown' },
+  }
+}
+
+/** One repeat's headline figures, kept so the gate can judge the spread between repeats. */
+function repeatFigures(c: CellResult): NonNullable<CellResult['repeats']>[number] & { blockingP99?: number } {
+  const errors = Object.values(c.counts.errors).reduce((a, b) => a + b, 0)
+  return {
+    callsPerSec: c.throughput.callsPerSec,
+    p50: c.latencyUs.p50,
+    p99: c.latencyUs.p99,
+    errorRate: c.counts.sent > 0 ? errors / c.counts.sent : 0,
+    ...(c.blockingUs ? { blockingP99: c.blockingUs.p99 } : {}),
   }
 }
