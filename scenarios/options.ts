@@ -1,7 +1,8 @@
 /** Option parsers shared by scenarios; each throws a UsageError that names the option. */
 import { cpus } from 'node:os'
-import { duration, integer, oneOf, UsageError } from '../simulator/cli-support.ts'
-import { parseBrokerUrl } from '../simulator/mqtt-connect.ts'
+import { GATEWAY_USERNAME_PREFIX, type Credentials } from '../simulator/acl.ts'
+import { credentials, duration, integer, oneOf, readablePem, UsageError } from '../simulator/cli-support.ts'
+import { parseBrokerUrl, type BrokerTarget } from '../simulator/mqtt-connect.ts'
 import { profileNames } from '../simulator/profiles.ts'
 import type { OptionSpec } from './types.ts'
 
@@ -33,12 +34,21 @@ export const positiveRate = (describe: string): OptionSpec<number | undefined> =
   },
 })
 
+/** A readable PEM file, checked at parse time. */
+export const pemFile = (describe: string): OptionSpec<string | undefined> => ({ describe, parse: (raw, name) => readablePem(name, raw) })
+
 export interface CommonOptions {
   profile: string
   seed: number
   broker: string | undefined
   username: string | undefined
   password: string | undefined
+  /** Locks the embedded broker down; this user is the callers' (written to results without its password). */
+  auth: Credentials | undefined
+  /** PEM file paths for an mqtts:// --broker. */
+  ca: string | undefined
+  cert: string | undefined
+  key: string | undefined
   out: string | undefined
   workers: number
   qos: 0 | 1
@@ -50,6 +60,10 @@ export const commonDefaults = (): CommonOptions => ({
   broker: undefined,
   username: undefined,
   password: undefined,
+  auth: undefined,
+  ca: undefined,
+  cert: undefined,
+  key: undefined,
   out: undefined,
   workers: Math.max(1, Math.min(2, cpus().length)),
   qos: 1,
@@ -71,7 +85,39 @@ export const commonSpecs = {
   } satisfies OptionSpec<string | undefined>,
   username: text('username for --broker'),
   password: text('password for --broker'),
+  auth: {
+    describe: 'user:password: lock the embedded broker down (callers log in as this user, gateways get their own credentials, topic ACLs)',
+    parse: (raw: string, name: string) => {
+      const c = credentials(name, raw)
+      if (c.username.startsWith(GATEWAY_USERNAME_PREFIX))
+        throw new UsageError(`--${name}: usernames starting with ${GATEWAY_USERNAME_PREFIX} are reserved for the gateways; choose another`)
+      // result.json records every option: keep the password out of it.
+      return Object.defineProperty(c, 'toJSON', { value: () => ({ username: c.username, password: '***' }), enumerable: false })
+    },
+  } satisfies OptionSpec<Credentials | undefined>,
+  ca: pemFile('PEM file of the CA that signed the mqtts:// --broker\'s certificate'),
+  cert: pemFile('PEM client certificate for an mqtts:// --broker that requires one (with --key)'),
+  key: pemFile('PEM private key of --cert'),
   out: text('directory for result.json (default results/<scenario>/<timestamp>)'),
   workers: int(1, 64, 'worker threads running the clients'),
   qos: { describe: 'QoS of requests and replies (0 or 1)', parse: (raw: string, name: string) => integer(name, raw, 0, 1) as 0 | 1 } satisfies OptionSpec<0 | 1>,
+}
+
+export type BrokerAccessOptions = Partial<Pick<CommonOptions, 'broker' | 'username' | 'password' | 'auth' | 'ca' | 'cert' | 'key'>>
+
+/**
+ * Where the fleet and the clients connect: an external broker target (credentials, TLS files), or
+ * the embedded broker, locked down when `auth` is set. Throws a UsageError on options that cannot
+ * go together.
+ */
+export function brokerAccess(o: BrokerAccessOptions): { external: BrokerTarget | undefined; auth: Credentials | undefined } {
+  const tlsGiven = o.ca !== undefined || o.cert !== undefined || o.key !== undefined
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new UsageError('--cert and --key go together: give both for a client certificate, or neither')
+  if (o.broker === undefined) {
+    if (tlsGiven) throw new UsageError('--ca, --cert and --key apply to an mqtts:// --broker; the embedded broker speaks plain MQTT on loopback')
+    return { external: undefined, auth: o.auth }
+  }
+  if (o.auth !== undefined) throw new UsageError('--auth locks down the embedded broker; for --broker give its credentials with --username and --password')
+  if (tlsGiven && !parseBrokerUrl(o.broker).secure) throw new UsageError('--ca, --cert and --key apply to an mqtts:// --broker; use mqtts://host:8883')
+  return { external: { url: o.broker, username: o.username, password: o.password, ca: o.ca, cert: o.cert, key: o.key }, auth: undefined }
 }

@@ -7,6 +7,8 @@ import { STRATEGY_NAMES, type StrategyName } from '../loadgen/strategies/types.t
 import { listOf, UsageError } from '../simulator/cli-support.ts'
 import { parallelBleFindings } from './parallel-ble-findings.ts'
 import { executeRpcCells, type RpcCellSpec } from './rpc-runner.ts'
+import { brokerFaultSpec, type BrokerRestartFault } from './broker-fault.ts'
+import { rendezvousSpec, shardSpec, startAtSpec, type Shard } from './shard.ts'
 import { choice, commonDefaults, commonSpecs, int, ms, positiveRate, type CommonOptions } from './options.ts'
 import type { ScenarioDefinition } from './types.ts'
 
@@ -22,6 +24,11 @@ export interface ParallelBleOptions extends CommonOptions {
   ackMode: 'strict' | 'lenient' | 'both'
   protocol: 'auto' | '4' | '5'
   repeat: number
+  fault: BrokerRestartFault | undefined
+  reconnectPeriod: number
+  shard: Shard | undefined
+  startAt: number | undefined
+  rendezvous: string | undefined
 }
 
 export function parallelBleCells(o: ParallelBleOptions): RpcCellSpec[] {
@@ -59,6 +66,11 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
     ackMode: 'both',
     protocol: 'auto',
     repeat: 1,
+    fault: undefined,
+    reconnectPeriod: 1000,
+    shard: undefined,
+    startAt: undefined,
+    rendezvous: undefined,
   },
   quick: { duration: 2_000 },
   options: {
@@ -77,11 +89,20 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
     timeout: ms('shared deadline of a round, like one CancellationToken for the whole WhenAll', 1, 3_600_000),
     ackMode: choice(['strict', 'lenient', 'both'] as const, 'MQTTnet-style ack dispatch: strict = MQTTnet < 5.2 (emulated), lenient = MQTT.js'),
     protocol: choice(['auto', '4', '5'] as const, 'MQTT version: auto uses MQTT 5 when the broker offers it'),
+    fault: brokerFaultSpec,
+    shard: shardSpec,
+    startAt: startAtSpec,
+    rendezvous: rendezvousSpec,
+    reconnectPeriod: { ...ms('reconnect delay of the multiplexed clients after a lost connection (0 = never)', 0, 600_000) },
     repeat: int(1, 100, 'run every cell N times, interleaved, keeping each repeat\'s figures (for the gate)'),
   },
   validate(o) {
     if (o.users > o.devices) throw new UsageError(`--users (${o.users}) must not exceed --devices (${o.devices}): every user needs a device`)
     if (o.gateways > o.devices) throw new UsageError(`--gateways (${o.gateways}) must not exceed --devices (${o.devices})`)
+    if (o.shard && !o.broker) throw new UsageError(`--shard ${o.shard.index}/${o.shard.count} needs --broker: every shard must reach one broker (the embedded one is private to each process)`)
+    if (o.rendezvous && !o.shard) throw new UsageError('--rendezvous only makes sense with --shard i/n (n > 1)')
+    if (o.shard && o.users < o.shard.count) throw new UsageError(`--users (${o.users}) must be at least the shard count (${o.shard.count}) so every shard has a user`)
+    if (o.fault && o.broker) throw new UsageError('--fault broker-restart restarts the embedded broker; with --broker, restart your broker yourself (the clients reconnect either way)')
   },
   thresholds: () => ['multiplexed:errorRate<5%', 'multiplexed:protocolViolations=0', 'multiplexed:callsPerSec>2x serial'],
   findings: parallelBleFindings,
@@ -96,6 +117,7 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
         ...o,
         protocol: o.protocol === 'auto' ? 'auto' : o.protocol === '5' ? 5 : 4,
         roundTimeoutMs: o.timeout,
+        reconnectPeriodMs: o.reconnectPeriod,
         load: o.rate === undefined ? { kind: 'closed', durationMs: o.duration } : { kind: 'open', durationMs: o.duration, roundsPerSec: o.rate },
         runId: `fb${process.pid}${Date.now().toString(36)}`,
       },

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { SCHEMA_VERSION, accountingError, type RunResult } from '../reports/result.ts'
 import { PARALLEL_COLUMNS, summaryText } from '../reports/summary.ts'
 import { evaluateThresholds, parseThreshold } from '../reports/thresholds.ts'
+import { writeReportBeside } from '../reports/report-file.ts'
 import { writeResultJson } from '../reports/write.ts'
 import { EXIT, UsageError } from '../simulator/cli-support.ts'
 import { environment } from './environment.ts'
@@ -55,18 +56,24 @@ export async function runScenario<O extends object>(def: ScenarioDefinition<O>, 
   const startedAt = new Date()
   const dir = outputDir(def as ScenarioDefinition<object>, (opts as { out?: unknown }).out, startedAt)
   const tty = process.stderr.isTTY === true && !flags.quiet && !flags.json
-  const progress = tty ? (line: string): void => void process.stderr.write(`\r${line.slice(0, (process.stderr.columns ?? 100) - 1)}\x1b[K`) : (): void => {}
-  const exec = await def.execute(opts, { progress, seedLabel: String((opts as { seed?: number }).seed ?? '') })
+  const progress = tty ? (line: string): void => void process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 100) - 1)}\x1b[K`) : (): void => {}
+  const stop = stopOnSignals(def.name)
+  let exec
+  try {
+    exec = await def.execute(opts, { progress, seedLabel: String((opts as { seed?: number }).seed ?? ''), signal: stop.signal })
+  } finally {
+    stop.dispose()
+  }
   if (tty) process.stderr.write('\r\x1b[K')
 
   const result: RunResult = {
     schemaVersion: SCHEMA_VERSION,
     scenario: def.name,
-    partial: false,
+    partial: exec.partial === true,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     environment: environment(exec.environmentBroker, exec.workers),
-    options: { ...opts, quick: flags.quick, thresholds: thresholdExprs },
+    options: { ...redacted(opts as Record<string, unknown>), quick: flags.quick, thresholds: thresholdExprs },
     cells: exec.cells,
     thresholds: evaluateThresholds(thresholdExprs, exec.cells),
     findings: def.findings(exec.cells, opts),
@@ -75,14 +82,51 @@ export async function runScenario<O extends object>(def: ScenarioDefinition<O>, 
   mkdirSync(dir, { recursive: true })
   const file = join(dir, 'result.json')
   await writeResultJson(file, result)
+  const report = await writeReportBeside(file, result)
 
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`)
-  else if (!flags.quiet) process.stdout.write(`${summaryText(result, PARALLEL_COLUMNS)}\n\nresult: ${file}\n`)
+  else if (!flags.quiet) process.stdout.write(`${summaryText(result, def.columns ?? PARALLEL_COLUMNS)}\n\nresult: ${file}\n`)
+  if (!flags.json && !flags.quiet) process.stdout.write(`report: ${report}\n`)
   const broken = exec.cells.map(accountingError).filter((e): e is string => e !== undefined)
   const failedCells = exec.cells.filter((c) => c.status === 'failed')
   if (broken.length > 0 || failedCells.length > 0) {
     for (const c of failedCells) process.stderr.write(`${def.name}: cell ${c.id} failed: ${c.error ?? 'no detail'}\n`)
     return EXIT.internal
   }
+  if (stop.exitCode !== undefined) {
+    process.stderr.write(`${def.name}: stopped by ${stop.signal.reason as string}; partial result written to ${file}\n`)
+    return stop.exitCode
+  }
   return result.thresholds.some((t) => !t.pass) ? EXIT.thresholds : EXIT.ok
+}
+
+/**
+ * The first SIGINT/SIGTERM stops the run gently (no new rounds or cells; rounds in progress finish
+ * or time out; a partial result is written, exit 130/143); a second one exits at once.
+ */
+function stopOnSignals(name: string): { signal: AbortSignal; exitCode: number | undefined; dispose(): void } {
+  const controller = new AbortController()
+  const state = { signal: controller.signal, exitCode: undefined as number | undefined, dispose }
+  const codes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 }
+  function onSignal(sig: NodeJS.Signals): void {
+    if (controller.signal.aborted) {
+      process.stderr.write(`\n${name}: ${sig} again: exiting at once, nothing more is written\n`)
+      process.exit(codes[sig] ?? 130)
+    }
+    state.exitCode = codes[sig] ?? 130
+    process.stderr.write(`\n${name}: ${sig}: stopping; rounds in flight finish or time out, then a partial result is written (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to exit at once)\n`)
+    controller.abort(sig)
+  }
+  function dispose(): void {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return state
+}
+
+/** Secrets never reach a result file: a set password is written as "***". */
+function redacted(opts: Record<string, unknown>): Record<string, unknown> {
+  return opts.password === undefined ? opts : { ...opts, password: '***' }
 }

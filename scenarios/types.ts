@@ -3,6 +3,7 @@
  * cells, what is measured and what passes (thresholds), and how to read the outcome (findings).
  */
 import type { CellResult, RunResult } from '../reports/result.ts'
+import type { Column } from '../reports/summary.ts'
 
 export interface OptionSpec<T> {
   describe: string
@@ -28,6 +29,8 @@ export interface ScenarioDefinition<O extends object> {
   /** Two or three sentences per finding, computed from measured cells only. */
   findings(cells: readonly CellResult[], opts: O): string[]
   notes(opts: O): string[]
+  /** Columns of the terminal table (default: parallel-ble's). */
+  columns?: Column[]
   /** Runs every cell; the shared runner adds environment, writes files and prints. */
   execute(opts: O, ctx: RunContext): Promise<ExecuteOutcome>
 }
@@ -36,12 +39,16 @@ export interface RunContext {
   /** Progress lines (TTY only); never results. */
   progress(line: string): void
   seedLabel: string
+  /** Aborted on SIGINT/SIGTERM: finish the cell in progress, start no other, report what ran. */
+  signal: AbortSignal
 }
 
 export interface ExecuteOutcome {
   cells: CellResult[]
   environmentBroker: RunResult['environment']['broker']
   workers: number
+  /** True when the run was stopped early: some cells did not run or ran short. */
+  partial?: boolean
   /** Warnings learned while running (e.g. a broker without TCP_NODELAY). */
   notes?: string[]
 }

@@ -1,4 +1,5 @@
 /** What every fleetbench command shares: usage errors (exit 2), option checks, and the main wrapper. */
+import { readFileSync } from 'node:fs'
 import type { Argv } from 'yargs'
 
 /** Bad input: the message names the problem and the fix; the process exits 2. */
@@ -37,6 +38,26 @@ export function listOf<T extends string>(name: string, value: unknown, allowed: 
   if (items.length === 0) throw new UsageError(`--${name} needs at least one of ${allowed.join(', ')}`)
   for (const item of items) oneOf(name, item, allowed)
   return [...new Set(items)] as T[]
+}
+
+/** A PEM file this process can read (checked at parse time, so a typo fails at once, not after the broker refused). */
+export function readablePem(name: string, path: string): string {
+  try {
+    readFileSync(path)
+  } catch (err) {
+    throw new UsageError(`--${name} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'}); give the path of a PEM file`)
+  }
+  return path
+}
+
+/** `i/n`, 0-based (like JOB_COMPLETION_INDEX); `0/1` means no sharding and gives undefined. */
+export function shardOf(name: string, raw: unknown): { index: number; count: number } | undefined {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(String(raw))
+  const index = m ? Number(m[1]) : Number.NaN
+  const count = m ? Number(m[2]) : Number.NaN
+  if (!(count >= 1 && count <= 10_000 && index >= 0 && index < count))
+    throw new UsageError(`--${name} must be i/n with 0 <= i < n <= 10000 (e.g. 0/4), got ${JSON.stringify(raw)}`)
+  return count === 1 ? undefined : { index, count }
 }
 
 /** `user:pass` → credentials. */

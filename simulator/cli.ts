@@ -4,7 +4,8 @@
  */
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { credentials, integer, oneOf, runMain, strictParser, UsageError } from './cli-support.ts'
+import { GATEWAY_USERNAME_PREFIX } from './acl.ts'
+import { credentials, integer, oneOf, readablePem, runMain, shardOf, strictParser, UsageError } from './cli-support.ts'
 import { startSimulation, type Simulation } from './fleet.ts'
 import { parseBrokerUrl, type BrokerTarget } from './mqtt-connect.ts'
 import { getProfile, profileNames } from './profiles.ts'
@@ -26,8 +27,12 @@ async function main(): Promise<number> {
     .option('broker', { type: 'string', describe: 'attach the fleet to this external broker (mqtt:// or mqtts://) instead' })
     .option('username', { type: 'string', describe: 'username for --broker' })
     .option('password', { type: 'string', describe: 'password for --broker' })
-    .option('auth', { type: 'string', describe: 'user:password required by the embedded broker' })
+    .option('ca', { type: 'string', describe: 'PEM file of the CA that signed the mqtts:// --broker\'s certificate' })
+    .option('cert', { type: 'string', describe: 'PEM client certificate for an mqtts:// --broker that requires one (with --key)' })
+    .option('key', { type: 'string', describe: 'PEM private key of --cert' })
+    .option('auth', { type: 'string', describe: 'user:password of the caller; locks the embedded broker down (per-gateway credentials and topic ACLs)' })
     .option('protocol', { type: 'string', default: 'auto', describe: 'MQTT version of the gateways: auto, 4 (3.1.1) or 5' })
+    .option('shard', { type: 'string', default: '0/1', describe: 'run shard i of n (0-based): the gateways whose index % n == i; needs --broker when n > 1' })
     .parseAsync()
 
   const devices = integer('devices', argv.devices, 1, 1_000_000)
@@ -39,20 +44,30 @@ async function main(): Promise<number> {
   const maxPayloadBytes = integer('max-payload', argv.maxPayload, 256, 256 * 1024 * 1024)
   const protocol = oneOf('protocol', argv.protocol, ['auto', '4', '5'] as const)
   const auth = argv.auth === undefined ? undefined : credentials('auth', argv.auth)
+  const shard = shardOf('shard', argv.shard)
+  if (shard && argv.broker === undefined) throw new UsageError(`--shard ${argv.shard} needs --broker: the shards' gateways must meet on one broker`)
+  if (auth?.username.startsWith(GATEWAY_USERNAME_PREFIX)) throw new UsageError(`--auth: usernames starting with ${GATEWAY_USERNAME_PREFIX} are reserved for the gateways; choose another`)
+  const tls = { ca: pemFile('ca', argv.ca), cert: pemFile('cert', argv.cert), key: pemFile('key', argv.key) }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new UsageError('--cert and --key go together: give both for a client certificate, or neither')
   let external: BrokerTarget | undefined
   if (argv.broker !== undefined) {
+    let secure: boolean
     try {
-      parseBrokerUrl(argv.broker)
+      secure = parseBrokerUrl(argv.broker).secure
     } catch (err) {
       throw new UsageError(`--broker: ${(err as Error).message}`)
     }
-    external = { url: argv.broker, username: argv.username, password: argv.password }
+    if (auth !== undefined) throw new UsageError('--auth locks down the embedded broker; for --broker give its credentials with --username and --password')
+    if (!secure && (tls.ca ?? tls.cert) !== undefined) throw new UsageError('--ca, --cert and --key apply to an mqtts:// --broker; use mqtts://host:8883')
+    external = { url: argv.broker, username: argv.username, password: argv.password, ...tls }
+  } else if ((tls.ca ?? tls.cert) !== undefined) {
+    throw new UsageError('--ca, --cert and --key apply to an mqtts:// --broker; the embedded broker speaks plain MQTT on loopback')
   }
 
   let sim: Simulation
   try {
     sim = await startSimulation(
-      { devices, gateways, profile, seed, radioSlots, maxPayloadBytes, protocolVersion: protocol === 'auto' ? 'auto' : protocol === '5' ? 5 : 4 },
+      { devices, gateways, profile, seed, radioSlots, maxPayloadBytes, protocolVersion: protocol === 'auto' ? 'auto' : protocol === '5' ? 5 : 4, shard },
       { external, embedded: { host: argv.host, port, auth } },
     )
   } catch (err) {
@@ -61,7 +76,7 @@ async function main(): Promise<number> {
     if (e.code === 'EADDRNOTAVAIL') throw new UsageError(`--host ${argv.host} is not an address of this machine`)
     throw new UsageError(`cannot start the fleet on ${external?.url ?? 'the embedded broker'}: ${e.message}; check --broker and credentials`)
   }
-  printBanner(sim, profile.name, seed)
+  printBanner(sim, profile.name, seed, auth?.username)
 
   await new Promise<void>((resolve) => {
     const stop = (): void => {
@@ -79,11 +94,17 @@ async function main(): Promise<number> {
   return 0
 }
 
-function printBanner(sim: Simulation, profile: string, seed: number): void {
+function printBanner(sim: Simulation, profile: string, seed: number, caller: string | undefined): void {
   const { host, port } = parseBrokerUrl(sim.brokerUrl)
   const gws = sim.fleet.gateways
   const v5 = gws.every((g) => g.protocolVersion === 5)
   const first = gws[0]?.devices.keys().next().value ?? 'ble-0001'
+  // A locked-down broker refuses the two-connection demo (the publisher does not own fleet/reply/demo).
+  const tryIt = caller !== undefined
+    ? `  mosquitto_sub -h ${host} -p ${port} -u ${caller} -P <password> -t '${wire.REGISTRY_FILTER}' -v -C ${gws.length} -W 5`
+    : v5
+      ? `  mosquitto_rr -h ${host} -p ${port} -V mqttv5 -t ${wire.requestTopic(first, 'info')} -e fleet/reply/demo -m '{}'`
+      : `  mosquitto_sub -h ${host} -p ${port} -t fleet/reply/demo -C 1 -W 10 & sleep 0.5; mosquitto_pub -h ${host} -p ${port} -q 1 -t ${wire.requestTopic(first, 'info')} -m '{"id":"1","replyTo":"fleet/reply/demo","params":{}}'`
   const lines = [
     `broker   ${sim.brokerUrl}  (${sim.broker ? `embedded Aedes ${sim.broker.version}, MQTT 3.1.1` : `external, gateways speak MQTT ${v5 ? '5' : '3.1.1'}`})`,
     `fleet    ${sim.fleet.deviceCount} devices on ${gws.length} gateways, profile ${profile}, seed ${seed}`,
@@ -92,15 +113,19 @@ function printBanner(sim: Simulation, profile: string, seed: number): void {
       return `  ${g.id.padEnd(8)} ${ids.length} devices  ${ids[0] ?? ''}${ids.length > 1 ? ` … ${ids[ids.length - 1]}` : ''}  batch: ${wire.batchTopic(g.id)}`
     }),
     `registry retained on ${wire.REGISTRY_FILTER}`,
+    ...(caller === undefined ? [] : [
+      `auth     locked down: callers log in as ${caller} and get replies only on fleet/reply/{their client id}; each gateway has its own credentials`,
+    ]),
     '',
     'try it:',
-    v5
-      ? `  mosquitto_rr -h ${host} -p ${port} -V mqttv5 -t ${wire.requestTopic(first, 'info')} -e fleet/reply/demo -m '{}'`
-      : `  mosquitto_sub -h ${host} -p ${port} -t fleet/reply/demo -C 1 -W 10 & sleep 0.5; mosquitto_pub -h ${host} -p ${port} -q 1 -t ${wire.requestTopic(first, 'info')} -m '{"id":"1","replyTo":"fleet/reply/demo","params":{}}'`,
+    tryIt,
     '',
     'ready. Ctrl-C to stop.',
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
 }
+
+/** A PEM file path that this process can read, or a one-line usage error. */
+const pemFile = (name: string, path: string | undefined): string | undefined => (path === undefined ? undefined : readablePem(name, path))
 
 void runMain(SCRIPT, main)

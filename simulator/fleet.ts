@@ -1,5 +1,7 @@
 /** A fleet: gateways and their devices, attached to the embedded broker or to an external one. */
-import { startBroker, type BrokerOptions, type EmbeddedBroker } from './broker.ts'
+import { randomBytes } from 'node:crypto'
+import { AccessControl, gatewayUsername, type Credentials } from './acl.ts'
+import { startBroker, type BrokerCounts, type BrokerOptions, type EmbeddedBroker } from './broker.ts'
 import type { Clock } from './clock.ts'
 import { Gateway, type GatewayStats } from './gateway.ts'
 import type { BrokerTarget, ProtocolChoice } from './mqtt-connect.ts'
@@ -17,6 +19,8 @@ export interface FleetOptions {
   clock?: Clock
   /** Run only shard `index` of `count` (0-based): a deterministic slice of the gateways. */
   shard?: { index: number; count: number }
+  /** Each gateway's own credentials by gateway id (locked-down broker); gateways not in it use `broker`'s. */
+  gatewayCredentials?: ReadonlyMap<string, Credentials>
 }
 
 export interface FleetLayout {
@@ -51,7 +55,7 @@ export class Fleet {
           deviceIds: l.deviceIds,
           profile: opts.profile,
           seed: opts.seed,
-          broker: opts.broker,
+          broker: { ...opts.broker, ...opts.gatewayCredentials?.get(l.gatewayId) },
           protocolVersion: opts.protocolVersion,
           radioSlots: opts.radioSlots,
           maxPayloadBytes: opts.maxPayloadBytes,
@@ -96,35 +100,80 @@ export class Fleet {
 }
 
 export interface Simulation {
-  /** Set when fleetbench started its own broker. */
+  /** Set when fleetbench started its own broker (the current instance, after restarts too). */
   broker: EmbeddedBroker | undefined
   brokerUrl: string
   fleet: Fleet
+  /** With `embedded.auth`: each gateway's own credentials, generated at start (for tests and tools in-process). */
+  gatewayCredentials: ReadonlyMap<string, Credentials> | undefined
+  /** Packets the embedded broker handled since it first started, across restarts. */
+  brokerCounts(): BrokerCounts | undefined
+  /** Embedded broker only: closes it (every connection drops), waits `downtimeMs`, reopens it on the same port. */
+  restartBroker(downtimeMs: number): Promise<void>
   close(): Promise<void>
 }
 
-/** Starts the embedded broker (unless `external` is given) and a fleet on it. */
+/**
+ * Starts the embedded broker (unless `external` is given) and a fleet on it. With `embedded.auth`
+ * the broker is locked down (acl.ts): that user is the caller, and every gateway gets its own
+ * random password, handed to it in-process.
+ */
 export async function startSimulation(
-  fleet: Omit<FleetOptions, 'broker'>,
+  fleet: Omit<FleetOptions, 'broker' | 'gatewayCredentials'>,
   where: { external?: BrokerTarget; embedded?: BrokerOptions } = {},
 ): Promise<Simulation> {
-  const broker = where.external ? undefined : await startBroker(where.embedded)
+  const locked = where.external === undefined && where.embedded?.auth !== undefined && where.embedded.access === undefined
+    ? lockDown(fleet, where.embedded.auth)
+    : undefined
+  const embedded: BrokerOptions | undefined = locked ? { ...where.embedded, access: locked.access } : where.embedded
+  let broker = where.external ? undefined : await startBroker(embedded)
   const auth = where.embedded?.auth
   const target: BrokerTarget = where.external ?? { url: broker!.url, username: auth?.username, password: auth?.password }
-  const f = new Fleet({ ...fleet, broker: target })
+  const f = new Fleet({ ...fleet, broker: target, gatewayCredentials: locked?.gateways })
   try {
     await f.start()
   } catch (err) {
     await broker?.close()
     throw err
   }
-  return {
+  const before: BrokerCounts = { connect: 0, subscribe: 0, unsubscribe: 0, publish: 0 }
+  const sim: Simulation = {
     broker,
     brokerUrl: target.url,
     fleet: f,
+    gatewayCredentials: locked?.gateways,
+    brokerCounts: () => {
+      const now = broker?.counts()
+      if (!now) return undefined
+      return { connect: before.connect + now.connect, subscribe: before.subscribe + now.subscribe, unsubscribe: before.unsubscribe + now.unsubscribe, publish: before.publish + now.publish }
+    },
+    restartBroker: async (downtimeMs) => {
+      const old = broker
+      if (!old) throw new Error('restartBroker needs the embedded broker; restart an external broker yourself')
+      const counted = old.counts()
+      for (const k of Object.keys(before) as Array<keyof BrokerCounts>) before[k] += counted[k]
+      await old.close()
+      await new Promise((r) => setTimeout(r, downtimeMs))
+      broker = await startBroker({ ...embedded, host: old.host, port: old.port })
+      sim.broker = broker
+    },
     close: async () => {
       await f.stop()
       await broker?.close()
     },
+  }
+  return sim
+}
+
+/** Credentials and ACL for a locked-down embedded broker: `caller` plus one principal per gateway of the whole layout. */
+function lockDown(fleet: Pick<FleetOptions, 'devices' | 'gateways'>, caller: Credentials): { access: AccessControl; gateways: Map<string, Credentials> } {
+  const grants = fleetLayout(fleet.devices, fleet.gateways).map((l) => ({
+    gatewayId: l.gatewayId,
+    deviceIds: l.deviceIds,
+    credentials: { username: gatewayUsername(l.gatewayId), password: randomBytes(18).toString('base64url') },
+  }))
+  return {
+    access: new AccessControl({ callers: [caller], gateways: grants }),
+    gateways: new Map(grants.map((g) => [g.gatewayId, g.credentials])),
   }
 }

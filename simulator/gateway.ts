@@ -10,6 +10,7 @@ import { connectMqtt, endClient, protocolOf, type BrokerTarget, type ProtocolCho
 import type { DeviceProfile } from './profiles.ts'
 import * as wire from './protocol.ts'
 import { Radio } from './radio.ts'
+import { WriteCoalescer } from './write-coalescer.ts'
 
 export interface GatewayOptions {
   gatewayId: string
@@ -55,6 +56,8 @@ export class Gateway {
   private client: MqttClient | undefined
   private readonly maxPayload: number
   private readonly batchTopic: string
+  /** The PUBACK and a reply that is ready within the same turn leave in one socket write. */
+  private readonly writes = new WriteCoalescer()
 
   constructor(private readonly opts: GatewayOptions) {
     this.id = opts.gatewayId
@@ -125,6 +128,7 @@ export class Gateway {
 
   private readonly onMessage = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
     this.stats.received++
+    if (this.client !== undefined) this.writes.hold(this.client)
     const route = wire.parseTopic(topic)
     const qos = packet.qos === 0 ? 0 : 1
     const correlation = packet.properties?.correlationData

@@ -22,6 +22,8 @@ export interface CellTask {
   /** Client ids are `${clientIdPrefix}-u{user}-c{index}`: unique per run, cell and shard. */
   clientIdPrefix: string
   wasm: boolean
+  /** Multiplexed clients reconnect after this delay when their connection drops (0 = never). */
+  reconnectPeriodMs: number
   /** Progress ticks (`WorkerTick`) go here about once a second. */
   progress?: MessagePort
 }
@@ -32,6 +34,16 @@ export interface WorkerTick {
   sent: number
   ok: number
   errors: number
+}
+
+/** Loads the worker's modules and returns at once (before a timed start). */
+export interface WarmTask {
+  type: 'warm'
+}
+
+/** Main → worker, on the same port: stop starting rounds (SIGINT/SIGTERM); rounds in progress finish. */
+export interface StopMessage {
+  type: 'stop'
 }
 
 export type WorkerOutcome = { type: 'result'; slice: SliceResult } | { type: 'error'; message: string }

@@ -1,7 +1,7 @@
 /** The main thread's side of the workers: Piscina threads each run a share of a cell's users. */
 import { MessageChannel } from 'node:worker_threads'
 import { Piscina } from 'piscina'
-import type { CellTask, WorkerOutcome, WorkerTick } from './messages.ts'
+import type { CellTask, StopMessage, WarmTask, WorkerOutcome, WorkerTick } from './messages.ts'
 import { mergeSlices, splitUsers } from './merge.ts'
 import type { SliceResult } from './types.ts'
 
@@ -28,7 +28,7 @@ export class WorkerPool {
   }
 
   /** Runs one cell across the threads; resolves with the merged slice or a one-line error. */
-  async runCell(cell: CellRun, onProgress?: (p: Progress) => void): Promise<{ ok: true; slice: SliceResult } | { ok: false; error: string }> {
+  async runCell(cell: CellRun, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<{ ok: true; slice: SliceResult } | { ok: false; error: string }> {
     const shares = splitUsers(cell.users, this.threads)
     const latest: Progress[] = shares.map(() => ({ sent: 0, ok: 0, errors: 0 }))
     const ports: MessageChannel[] = []
@@ -43,7 +43,13 @@ export class WorkerPool {
       const task: CellTask = { ...cell, type: 'run-cell', workerIndex, users, totalUsers: cell.users.length, progress: channel.port2 }
       return this.piscina.run(task, { transferList: [channel.port2] }) as Promise<WorkerOutcome>
     })
+    const stop = (): void => {
+      for (const c of ports) c.port1.postMessage({ type: 'stop' } satisfies StopMessage)
+    }
+    if (signal?.aborted) stop()
+    signal?.addEventListener('abort', stop)
     const settled = await Promise.allSettled(runs)
+    signal?.removeEventListener('abort', stop)
     for (const c of ports) c.port1.close()
     const errors: string[] = []
     const slices: SliceResult[] = []
@@ -54,6 +60,11 @@ export class WorkerPool {
     })
     if (errors.length > 0) return { ok: false, error: errors.join('; ') }
     return { ok: true, slice: mergeSlices(slices) }
+  }
+
+  /** Has every thread load its modules (TypeScript through tsx takes a second or two cold). */
+  async warm(): Promise<void> {
+    await Promise.all(Array.from({ length: this.threads }, () => this.piscina.run({ type: 'warm' } satisfies WarmTask)))
   }
 
   async close(): Promise<void> {

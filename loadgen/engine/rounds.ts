@@ -61,10 +61,12 @@ export interface LoopParams {
   timeoutMs: number
   /** No round starts at or after this time. */
   endAt: number
+  /** True once the run was asked to stop (SIGINT): no new round starts; rounds in progress finish. */
+  stopped?: () => boolean
 }
 
 export async function closedLoop(p: LoopParams): Promise<void> {
-  while (p.clock.now() < p.endAt) {
+  while (p.clock.now() < p.endAt && p.stopped?.() !== true) {
     const start = p.clock.now()
     await p.book.play(p.run, p.rec, p.clock, start, p.timeoutMs)
     if (p.clock.now() === start) await sleep(p.clock, EMPTY_ROUND_PAUSE_MS)
@@ -85,6 +87,7 @@ export async function openLoop(p: LoopParams & { firstAt: number; intervalMs: nu
       return
     }
     if (now < intended) await sleep(p.clock, intended - now)
+    if (p.stopped?.() === true) return
     await p.book.play(p.run, p.rec, p.clock, intended, p.timeoutMs)
   }
 }

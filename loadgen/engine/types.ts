@@ -22,6 +22,11 @@ export type LoadModel =
   /** Rounds intended at a constant rate per user; a late round starts when the previous ends,
    *  and its makespan is measured from the intended start (coordinated omission corrected). */
   | { kind: 'open'; durationMs: number; roundsPerSec: number }
+  /** No rounds, no barrier: every device runs its open → read → close chain back to back for
+   *  `durationMs`, so each device always has exactly one call in flight (concurrency = devices).
+   *  Benchmarks use it to compare with a hand-written request loop; needs a strategy whose run has
+   *  `runChains` (multiplexed). Each chain's deadline is its start + roundTimeoutMs. */
+  | { kind: 'closed-calls'; durationMs: number }
 
 export interface Counts {
   sent: number

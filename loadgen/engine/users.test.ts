@@ -113,16 +113,18 @@ describe('runUsers, closed loop', () => {
     expect(r).toMatchObject({ rounds: 5, elapsedMs: 5, counts: { sent: 15, ok: 15 } })
   })
 
-  it('reports progress every tickMs while rounds run', async () => {
+  it('reports progress when load starts and then every tickMs while rounds run', async () => {
     const ticks: SliceProgress[] = []
     const run = start([plan(0, 'd1')], { kind: 'closed', durationMs: 250 }, { tickMs: 105, onTick: (p) => ticks.push(p) })
     const r = await run.finish()
     expect(r.elapsedMs).toBe(270)
-    expect(ticks).toHaveLength(2)
+    expect(ticks).toHaveLength(3)
+    // at 0, when setup is done and before the first round: the main thread times faults from it
+    expect(ticks[0]).toEqual({ sent: 0, ok: 0, errors: 0, dropped: 0, rounds: 0, roundsPastDeadline: 0, elapsedMs: 0 })
     // at 105: three 30 ms rounds done, the fourth's open done and its read in flight
-    expect(ticks[0]).toEqual({ sent: 11, ok: 10, errors: 0, dropped: 0, rounds: 3, roundsPastDeadline: 0, elapsedMs: 105 })
+    expect(ticks[1]).toEqual({ sent: 11, ok: 10, errors: 0, dropped: 0, rounds: 3, roundsPastDeadline: 0, elapsedMs: 105 })
     // at 210 the tick (set at 105) runs before the seventh round's close (sent at 200) answers
-    expect(ticks[1]).toMatchObject({ sent: 21, ok: 20, rounds: 6, elapsedMs: 210 })
+    expect(ticks[2]).toMatchObject({ sent: 21, ok: 20, rounds: 6, elapsedMs: 210 })
     expect(run.clock.pendingTimers).toBe(0)
   })
 })

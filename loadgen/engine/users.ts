@@ -31,6 +31,8 @@ export interface RunUsersConfig {
   tickMs?: number
   /** Series time base: default epochClock with the real clock (aligned across threads), else `clock`. */
   series?: { clock?: NowClock; startMs?: number; intervalMs?: number }
+  /** Aborted when the run must stop early: no new rounds, rounds in progress finish (bounded by their deadline). */
+  signal?: AbortSignal
   /** Users in the whole cell, to stagger open-loop starts by `userIndex` across workers; default: this slice's users, by position. */
   totalUsers?: number
 }
@@ -49,6 +51,9 @@ export async function runUsers(plans: readonly UserPlan[], load: LoadModel, cfg:
       const makeClient = (kind: ClientKind, index: number): RpcClient => cfg.makeClient(kind, plan.userIndex, index)
       runs.push(strategy.create({ devices: plan.devices, clock, makeClient }))
     }
+    if (load.kind === 'closed-calls' && runs.some((r) => r.runChains === undefined)) {
+      throw new Error(`load closed-calls needs a strategy that keeps one call per device in flight (multiplexed); ${cfg.strategy} runs rounds only`)
+    }
     await setupAll(runs, plans)
     const wasm = cfg.wasm ?? false
     const seriesClock = cfg.series?.clock ?? (cfg.clock === undefined || cfg.clock === realClock ? epochClock : cfg.clock)
@@ -57,11 +62,16 @@ export async function runUsers(plans: readonly UserPlan[], load: LoadModel, cfg:
     const start = clock.now()
     const endAt = start + load.durationMs
     const progress = progressOf(rec, book, clock, start)
-    if (cfg.onTick !== undefined) stopTicks = tickEvery(clock, cfg.tickMs ?? 1000, () => cfg.onTick?.(progress()))
-    const base = { rec, book, clock, timeoutMs: cfg.roundTimeoutMs, endAt }
+    if (cfg.onTick !== undefined) {
+      cfg.onTick(progress()) // load starts now: lets the main thread time faults from here, not from setup
+      stopTicks = tickEvery(clock, cfg.tickMs ?? 1000, () => cfg.onTick?.(progress()))
+    }
+    const signal = cfg.signal
+    const base = { rec, book, clock, timeoutMs: cfg.roundTimeoutMs, endAt, stopped: () => signal?.aborted === true }
     await Promise.all(
       runs.map((run, i) => {
         if (load.kind === 'closed') return closedLoop({ ...base, run })
+        if (load.kind === 'closed-calls') return run.runChains!(endAt, cfg.roundTimeoutMs, base.rec)
         const intervalMs = 1000 / load.roundsPerSec
         const position = cfg.totalUsers === undefined ? i / plans.length : ((plans[i]?.userIndex ?? i) % cfg.totalUsers) / cfg.totalUsers
         return openLoop({ ...base, run, intervalMs, firstAt: start + position * intervalMs })

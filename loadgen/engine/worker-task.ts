@@ -3,15 +3,22 @@ import { MqttnetRpcClient } from '../clients/mqttnet.ts'
 import { MultiplexedRpcClient } from '../clients/multiplexed.ts'
 import type { RpcClient } from '../clients/types.ts'
 import { initWasm } from '../metrics/histogram.ts'
-import type { CellTask, WorkerOutcome, WorkerTick } from './messages.ts'
+import type { CellTask, StopMessage, WarmTask, WorkerOutcome, WorkerTick } from './messages.ts'
 import { runUsers } from './users.ts'
 
-export default async function runCellTask(task: CellTask): Promise<WorkerOutcome> {
+export default async function runCellTask(task: CellTask | WarmTask): Promise<WorkerOutcome | 'warm'> {
+  if (task.type === 'warm') return 'warm'
+  const stop = new AbortController()
+  task.progress?.on('message', (m: StopMessage) => {
+    if (m.type === 'stop') stop.abort()
+  })
   try {
+    // Fault injection for tests: kill this worker thread mid-cell, as a native crash or OOM would.
+    if (process.env.FLEETBENCH_CRASH_WORKER === task.cellId && task.workerIndex === 0) setTimeout(() => process.exit(70), 300)
     if (task.wasm) await initWasm()
     const makeClient = (kind: RpcClient['kind'], userIndex: number, index: number): RpcClient => {
       const common = { broker: task.broker, clientId: `${task.clientIdPrefix}-u${userIndex}-c${index}`, protocolVersion: task.protocolVersion, qos: task.qos }
-      return kind === 'multiplexed' ? new MultiplexedRpcClient(common) : new MqttnetRpcClient({ ...common, ackMode: task.ackMode })
+      return kind === 'multiplexed' ? new MultiplexedRpcClient({ ...common, reconnectPeriodMs: task.reconnectPeriodMs }) : new MqttnetRpcClient({ ...common, ackMode: task.ackMode })
     }
     const slice = await runUsers(task.users, task.load, {
       strategy: task.strategy,
@@ -20,6 +27,7 @@ export default async function runCellTask(task: CellTask): Promise<WorkerOutcome
       makeClient,
       wasm: task.wasm,
       totalUsers: task.totalUsers,
+      signal: stop.signal,
       onTick: (p) => {
         const tick: WorkerTick = { type: 'tick', workerIndex: task.workerIndex, sent: p.sent, ok: p.ok, errors: p.errors }
         task.progress?.postMessage(tick)

@@ -2,7 +2,7 @@
  * The building blocks every strategy shares: one recorded call, one device chain
  * (open → read → close), reconnecting a torn-down client, and summing client stats.
  */
-import type { Clock, TimerHandle } from '../../simulator/clock.ts'
+import { sleep, type Clock, type TimerHandle } from '../../simulator/clock.ts'
 import { emptyClientStats, type CallOptions, type ClientStats, type RpcClient } from '../clients/types.ts'
 import type { Verb } from '../../simulator/protocol.ts'
 import type { CallRecorder } from '../engine/recorder.ts'
@@ -77,24 +77,58 @@ export async function parallelChains(
 }
 
 /**
+ * Load model `closed-calls`: every device runs its chain again as soon as the previous one ends,
+ * until `endAt`, so each device has exactly one call in flight and no device waits for another.
+ */
+export async function freeChains(
+  client: RpcClient,
+  clock: Clock,
+  devices: readonly DeviceTarget[],
+  endAt: number,
+  timeoutMs: number,
+  rec: CallRecorder,
+): Promise<void> {
+  await Promise.all(
+    devices.map(async (device) => {
+      while (clock.now() < endAt) {
+        const start = clock.now()
+        await deviceChain(client, clock, device, { deadline: start + timeoutMs }, rec)
+        // a chain that took no clock time at all (every call failed at once) must not spin
+        if (clock.now() === start) await sleep(clock, 1)
+      }
+    }),
+  )
+}
+
+/**
  * Reconnects a client that was torn down (for example by a protocol violation) before a round,
  * waiting at most until the deadline. A failed or unfinished connect is not an error here: the
  * round's calls then end as `disconnected`.
  */
 export async function ensureConnected(client: RpcClient, clock: Clock, deadline: number): Promise<void> {
   if (client.connected) return
+  let timer: TimerHandle | undefined
+  let expired = false
   const wait = deadline - clock.now()
   if (wait <= 0) return
-  let timer: TimerHandle | undefined
-  const expired = new Promise<void>((resolve) => {
-    timer = clock.setTimeout(resolve, wait)
+  const expiry = new Promise<void>((resolve) => {
+    timer = clock.setTimeout(() => ((expired = true), resolve()), wait)
   })
   try {
-    await Promise.race([client.connect().catch(() => undefined), expired])
+    // A refused connection (broker restarting) fails at once: retry until the round's deadline
+    // rather than let the round's calls fail at once and the loop spin.
+    while (!expired && !client.connected) {
+      const attempt = await Promise.race([client.connect().then(() => true, () => false), expiry.then(() => false)])
+      if (attempt || expired) break
+      await Promise.race([sleep(clock, RECONNECT_RETRY_MS), expiry])
+    }
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer)
   }
 }
+
+/** Pause between connection attempts while a round waits for its client. */
+export const RECONNECT_RETRY_MS = 100
 
 /** Connects every client at setup; rejects with the first failure. */
 export async function connectAll(clients: readonly RpcClient[]): Promise<void> {

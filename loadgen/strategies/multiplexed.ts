@@ -2,7 +2,7 @@
  * multiplexed: the design that makes the question go away. One connection, one response
  * subscription, calls correlated by id, so every device chain can run at once on one client.
  */
-import { parallelChains, singleClientRun } from './calls.ts'
+import { freeChains, parallelChains, singleClientRun } from './calls.ts'
 import { rejectUnknown, type NoOptions } from './options.ts'
 import type { Strategy } from './types.ts'
 
@@ -17,6 +17,7 @@ export const multiplexed: Strategy<NoOptions, 'multiplexed'> = {
   clientsPerUser: () => 1,
   create(ctx) {
     const client = ctx.makeClient('multiplexed', 0)
-    return singleClientRun(ctx, client, (c, opts, rec) => parallelChains(c, ctx.clock, ctx.devices, opts, rec))
+    const run = singleClientRun(ctx, client, (c, opts, rec) => parallelChains(c, ctx.clock, ctx.devices, opts, rec))
+    return { ...run, runChains: (endAt, timeoutMs, rec) => freeChains(client, ctx.clock, ctx.devices, endAt, timeoutMs, rec) }
   },
 }

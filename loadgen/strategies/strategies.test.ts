@@ -181,15 +181,16 @@ describe('naive-parallel teardown', () => {
     expect(h.run.stats()).toMatchObject({ connections: 2, protocolViolations: 1, disconnectedCalls: 3 })
   })
 
-  it('records every call as disconnected when the reconnect is refused', async () => {
+  it('retries a refused reconnect every 100 ms until the deadline, then starts no call', async () => {
     let refuse = false
     const h = harness('naive-parallel', DEVICES, { refuseConnect: () => refuse })
     await h.run.setup()
     h.clients[0]?.teardown()
     refuse = true
     await h.round(1_000)
-    expect(h.rec.counts()).toMatchObject({ sent: 3, ok: 0, errors: { disconnected: 3 } })
-    expect(h.clients[0]?.connectCalls).toBe(2)
+    expect(h.rec.counts()).toMatchObject({ sent: 0, ok: 0, errors: { disconnected: 0 } })
+    // setup, then attempts at 0, 100, …, 900 ms of the round
+    expect(h.clients[0]?.connectCalls).toBe(11)
   })
 })
 

@@ -33,6 +33,12 @@ export interface StrategyRun {
   setup(): Promise<void>
   /** One round over every device, sharing `deadline` (absolute, on the context's clock). Never rejects. */
   runRound(deadline: number, rec: CallRecorder): Promise<void>
+  /**
+   * Load model `closed-calls` only: every device's chain back to back, with no round barrier, until
+   * `endAt`; each chain's deadline is its start + `timeoutMs`. Only strategies that may keep one call
+   * per device in flight on one client have it (multiplexed).
+   */
+  runChains?(endAt: number, timeoutMs: number, rec: CallRecorder): Promise<void>
   /** Summed over the run's clients; peakInFlight is the highest of any one client. */
   stats(): ClientStats
   close(): Promise<void>

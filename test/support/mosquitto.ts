@@ -20,14 +20,21 @@ export interface MosquittoOptions {
   password?: string
   /** Extra lines appended to the generated config (listener options, TLS, limits). */
   extraConfig?: readonly string[]
+  /**
+   * Serve MQTT over TLS on the listener (then `url` is mqtts://). PEM file paths; with
+   * `requireCertificate`, clients must present a certificate signed by `cafile` (mutual TLS).
+   */
+  tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean }
   /** Set TCP_NODELAY on the broker's sockets (default true); false reproduces Nagle + delayed ACK stalls. */
   noDelay?: boolean
+  /** Listen on this port (e.g. to restart a broker where its clients expect it); default a free one. */
+  port?: number
   /** How long to wait for the broker to accept connections. Default 5000 ms. */
   startTimeoutMs?: number
 }
 
 export interface MosquittoBroker {
-  /** mqtt://127.0.0.1:PORT */
+  /** mqtt://127.0.0.1:PORT, or mqtts:// with `tls` */
   readonly url: string
   readonly host: string
   readonly port: number
@@ -173,7 +180,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     try {
       return await startOnce(opts, version)
     } catch (err) {
-      if (!(err instanceof PortTakenError) || attempt >= 2) throw err
+      if (!(err instanceof PortTakenError) || attempt >= 2 || opts.port !== undefined) throw err
     }
   }
 }
@@ -183,7 +190,7 @@ async function startOnce(opts: MosquittoOptions, version: string): Promise<Mosqu
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fleetbench-mosquitto-'))
   let child: ChildProcess | undefined
   try {
-    const port = await freePort()
+    const port = opts.port ?? (await freePort())
     const conf = path.join(dir, 'mosquitto.conf')
     const lines = [
       `listener ${port} ${HOST}`,
@@ -196,6 +203,10 @@ async function startOnce(opts: MosquittoOptions, version: string): Promise<Mosqu
       'log_type information',
       'connection_messages false',
     ]
+    if (opts.tls !== undefined) {
+      const t = opts.tls
+      lines.push(`cafile ${t.cafile}`, `certfile ${t.certfile}`, `keyfile ${t.keyfile}`, `require_certificate ${t.requireCertificate === true ? 'true' : 'false'}`)
+    }
     // As root, mosquitto 2.x drops privileges to user "mosquitto", which then cannot read files in our
     // temp dir; `user root` keeps it as root.
     if (process.getuid?.() === 0) lines.push('user root')
@@ -252,7 +263,7 @@ async function startOnce(opts: MosquittoOptions, version: string): Promise<Mosqu
       })())
 
     return {
-      url: `mqtt://${HOST}:${port}`,
+      url: `${opts.tls !== undefined ? 'mqtts' : 'mqtt'}://${HOST}:${port}`,
       host: HOST,
       port,
       version,
