@@ -131,7 +131,8 @@ const INCIDENTAL = new Set(['out', 'thresholds', 'repeat', 'json', 'quiet', 'wor
 export function optionMismatch(baseline: RunResult, current: RunResult): string | undefined {
   if (baseline.scenario !== current.scenario) return `baseline is a ${baseline.scenario} result but the result is ${current.scenario}`
   for (const key of new Set([...Object.keys(baseline.options), ...Object.keys(current.options)])) {
-    if (INCIDENTAL.has(key)) continue
+    // An option only one side knows was added (or removed) by another fleetbench version: its default applies.
+    if (INCIDENTAL.has(key) || !(key in baseline.options) || !(key in current.options)) continue
     const a = JSON.stringify(baseline.options[key])
     const b = JSON.stringify(current.options[key])
     if (a !== b) return `baseline was recorded with ${key} ${a ?? 'unset'} but the result has ${b ?? 'unset'}; record a new baseline with --update-baseline`
