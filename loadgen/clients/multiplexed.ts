@@ -12,6 +12,7 @@ import type { IClientPublishOptions, IPublishPacket, MqttClient, Packet } from '
 import { realClock, type Clock } from '../../simulator/clock.ts'
 import { connectMqtt, endClient, protocolOf } from '../../simulator/mqtt-connect.ts'
 import { batchTopic, requestTopic, VERBS, type BatchItem, type Verb } from '../../simulator/protocol.ts'
+import { WriteCoalescer } from '../../simulator/write-coalescer.ts'
 import { DeadlineQueue, type DeadlineEntry } from './deadline-queue.ts'
 import * as R from './results.ts'
 import type { CallOptions, CallResult, ClientOptions, ClientStats, RpcClient } from './types.ts'
@@ -73,6 +74,7 @@ export class MultiplexedRpcClient implements RpcClient {
   private readonly deviceTopics = new Map<string, string[]>()
   private readonly gatewayTopics = new Map<string, string>()
   private readonly publishOpts: IClientPublishOptions
+  private readonly writes = new WriteCoalescer()
   /** `{"replyTo":"fleet/reply/…","id":` — the envelope up to the id, built once. */
   private readonly envelopeHead: string
   private readonly counters = { connections: 0, subscribes: 0, unsubscribes: 0, lateReplies: 0, unknownReplies: 0, disconnectedCalls: 0, peakInFlight: 0 }
@@ -230,6 +232,8 @@ export class MultiplexedRpcClient implements RpcClient {
   }
 
   private readonly onMessage = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
+    // The PUBACK of this reply and the requests its continuation publishes leave in one socket write.
+    if (this.client !== undefined) this.writes.hold(this.client)
     if (topic !== this.replyTopic) {
       this.counters.unknownReplies++
       return

@@ -63,6 +63,29 @@ describe('load model closed-calls', () => {
     expect(r).toMatchObject({ elapsedMs: 5, counts: { sent: 15, ok: 15 } })
   })
 
+  it('starts no chain once stopped; chains in progress finish', async () => {
+    const stop = new AbortController()
+    const clock = new ManualClock()
+    const made: FakeRpcClient[] = []
+    const done = runUsers([plan(0, 'd1', 'd2')], { kind: 'closed-calls', durationMs: 1_000 }, {
+      strategy: 'multiplexed',
+      strategyOptions: {},
+      roundTimeoutMs: 1_000,
+      clock,
+      signal: stop.signal,
+      makeClient: (kind) => {
+        const client = new FakeRpcClient({ kind, clock, defaultLatencyMs: 10 })
+        made.push(client)
+        return client
+      },
+    })
+    await clock.advance(45) // second chains in progress: their reads were sent at 40
+    stop.abort()
+    await clock.runAll()
+    const r = await done
+    expect(r).toMatchObject({ elapsedMs: 60, counts: { sent: 12, ok: 12 } })
+  })
+
   it('refuses a strategy that only runs rounds, and closes its clients', async () => {
     const run = start([plan(0, 'd1')], 10, 'serial')
     await expect(run.finish()).rejects.toThrow('load closed-calls needs a strategy that keeps one call per device in flight (multiplexed); serial runs rounds only')

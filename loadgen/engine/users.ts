@@ -71,7 +71,7 @@ export async function runUsers(plans: readonly UserPlan[], load: LoadModel, cfg:
     await Promise.all(
       runs.map((run, i) => {
         if (load.kind === 'closed') return closedLoop({ ...base, run })
-        if (load.kind === 'closed-calls') return run.runChains!(endAt, cfg.roundTimeoutMs, base.rec)
+        if (load.kind === 'closed-calls') return run.runChains!(endAt, cfg.roundTimeoutMs, base.rec, base.stopped)
         const intervalMs = 1000 / load.roundsPerSec
         const position = cfg.totalUsers === undefined ? i / plans.length : ((plans[i]?.userIndex ?? i) % cfg.totalUsers) / cfg.totalUsers
         return openLoop({ ...base, run, intervalMs, firstAt: start + position * intervalMs })

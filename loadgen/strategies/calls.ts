@@ -78,7 +78,8 @@ export async function parallelChains(
 
 /**
  * Load model `closed-calls`: every device runs its chain again as soon as the previous one ends,
- * until `endAt`, so each device has exactly one call in flight and no device waits for another.
+ * until `endAt` (or `stopped()`), so each device has exactly one call in flight and no device waits
+ * for another.
  */
 export async function freeChains(
   client: RpcClient,
@@ -87,10 +88,11 @@ export async function freeChains(
   endAt: number,
   timeoutMs: number,
   rec: CallRecorder,
+  stopped: () => boolean = () => false,
 ): Promise<void> {
   await Promise.all(
     devices.map(async (device) => {
-      while (clock.now() < endAt) {
+      while (clock.now() < endAt && !stopped()) {
         const start = clock.now()
         await deviceChain(client, clock, device, { deadline: start + timeoutMs }, rec)
         // a chain that took no clock time at all (every call failed at once) must not spin

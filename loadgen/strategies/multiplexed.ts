@@ -18,6 +18,6 @@ export const multiplexed: Strategy<NoOptions, 'multiplexed'> = {
   create(ctx) {
     const client = ctx.makeClient('multiplexed', 0)
     const run = singleClientRun(ctx, client, (c, opts, rec) => parallelChains(c, ctx.clock, ctx.devices, opts, rec))
-    return { ...run, runChains: (endAt, timeoutMs, rec) => freeChains(client, ctx.clock, ctx.devices, endAt, timeoutMs, rec) }
+    return { ...run, runChains: (endAt, timeoutMs, rec, stopped) => freeChains(client, ctx.clock, ctx.devices, endAt, timeoutMs, rec, stopped) }
   },
 }

@@ -35,10 +35,11 @@ export interface StrategyRun {
   runRound(deadline: number, rec: CallRecorder): Promise<void>
   /**
    * Load model `closed-calls` only: every device's chain back to back, with no round barrier, until
-   * `endAt`; each chain's deadline is its start + `timeoutMs`. Only strategies that may keep one call
-   * per device in flight on one client have it (multiplexed).
+   * `endAt`, or until `stopped()` (chains in progress finish); each chain's deadline is its start +
+   * `timeoutMs`. Only strategies that may keep one call per device in flight on one client have it
+   * (multiplexed).
    */
-  runChains?(endAt: number, timeoutMs: number, rec: CallRecorder): Promise<void>
+  runChains?(endAt: number, timeoutMs: number, rec: CallRecorder, stopped?: () => boolean): Promise<void>
   /** Summed over the run's clients; peakInFlight is the highest of any one client. */
   stats(): ClientStats
   close(): Promise<void>
