@@ -9,6 +9,7 @@ import { emptySummary, summarizeEncoded } from '../loadgen/metrics/histogram.ts'
 import { accountingError, type CellResult } from '../reports/result.ts'
 import type { BrokerCounts } from '../simulator/broker.ts'
 import type { ChannelCellSpec } from './channel-runner.ts'
+import { failedCell } from './cell-result.ts'
 
 const perSec = (n: number, ms: number): number => (ms > 0 ? Math.round((n / (ms / 1000)) * 100) / 100 : 0)
 
@@ -70,25 +71,5 @@ export function channelCellResult(cell: ChannelCellSpec, d: ChannelCellData, bro
 /** A cell that could not run (worker crash, setup failure, time limit): kept with its reason. */
 export function failedChannelCell(cell: ChannelCellSpec, error: string): CellResult {
   const empty = emptySummary()
-  return {
-    id: cell.id,
-    labels: cell.labels,
-    status: 'failed',
-    error,
-    counts: { sent: 0, ok: 0, dropped: 0, errors: {} },
-    deviceErrors: {},
-    broker: { subscribe: 0, unsubscribe: 0, publish: 0, source: 'clients' },
-    clients: emptyClientStats(),
-    throughput: { callsPerSec: 0, roundsPerSec: 0 },
-    rounds: 0,
-    roundsPastDeadline: 0,
-    roundsMissed: 0,
-    elapsedMs: 0,
-    latencyUs: empty,
-    latencyUncorrectedUs: empty,
-    roundUs: empty,
-    roundUncorrectedUs: empty,
-    blockingUs: empty,
-    series: [],
-  }
+  return { ...failedCell(cell, error), latencyUncorrectedUs: empty, blockingUs: empty }
 }
