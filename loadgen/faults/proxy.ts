@@ -38,6 +38,8 @@ export interface ProxyStats {
   active: number
   /** Connections destroyed by `cut()`. */
   severed: number
+  /** Connections dropped by `setLoss()` (a lossy network resetting them). */
+  lost: number
   bytesUp: number
   bytesDown: number
   /** Bytes received and not yet delivered, per direction (shaped or held). */
@@ -55,6 +57,8 @@ export interface FaultProxy {
   link(direction: 'up' | 'down'): LinkConditions | undefined
   cut(): void
   restore(): void
+  /** Each chunk that crosses the proxy drops its whole connection with this probability (0 = never). */
+  setLoss(probability: number): void
   stats(): ProxyStats
   close(): Promise<void>
 }
@@ -69,10 +73,18 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const clock = opts.clock ?? realClock
   const host = opts.host ?? '127.0.0.1'
   const conditions: { up: LinkConditions | undefined; down: LinkConditions | undefined } = { up: undefined, down: undefined }
-  const stats: ProxyStats = { accepted: 0, refused: 0, active: 0, severed: 0, bytesUp: 0, bytesDown: 0, queuedUp: 0, queuedDown: 0 }
+  const stats: ProxyStats = { accepted: 0, refused: 0, active: 0, severed: 0, lost: 0, bytesUp: 0, bytesDown: 0, queuedUp: 0, queuedDown: 0 }
   const connections = new Set<Connection>()
   const pending = new Set<net.Socket>()
   let isCut = false
+  let loss = 0
+  const chance = opts.rng ?? { next: Math.random }
+  const maybeLose = (c: Connection): void => {
+    if (loss > 0 && chance.next() < loss && connections.has(c)) {
+      stats.lost++
+      destroy(c)
+    }
+  }
 
   const destroy = (c: Connection): void => {
     if (!connections.delete(c)) return
@@ -117,8 +129,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         client,
         upstream,
         pipes: [
-          new Pipe(client, upstream, { ...pipeOpts, conditions: () => conditions.up, onDelivered: (n) => (stats.bytesUp += n) }),
-          new Pipe(upstream, client, { ...pipeOpts, conditions: () => conditions.down, onDelivered: (n) => (stats.bytesDown += n) }),
+          new Pipe(client, upstream, { ...pipeOpts, conditions: () => conditions.up, onDelivered: (n) => ((stats.bytesUp += n), maybeLose(c)) }),
+          new Pipe(upstream, client, { ...pipeOpts, conditions: () => conditions.down, onDelivered: (n) => ((stats.bytesDown += n), maybeLose(c)) }),
         ],
       }
       connections.add(c)
@@ -161,6 +173,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     },
     restore() {
       isCut = false
+    },
+    setLoss(probability) {
+      if (!(probability >= 0 && probability <= 1)) throw new Error(`loss must be a probability from 0 to 1, got ${probability}`)
+      loss = probability
     },
     stats: () => {
       let up = 0
