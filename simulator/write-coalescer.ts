@@ -19,7 +19,7 @@ export class WriteCoalescer {
 
   /** Holds this turn's writes on the client's socket; a no-op while already held. */
   hold(client: MqttClient): void {
-    if (this.held !== undefined || process.env.FLEETBENCH_AB_NO_COALESCE === '1') return // TEMP A/B
+    if (this.held !== undefined) return
     const stream = client.stream as Partial<Writable> | undefined
     if (stream === undefined || typeof stream.cork !== 'function' || stream.destroyed === true) return
     const writable = stream as Writable
