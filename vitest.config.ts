@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['{simulator,loadgen,scenarios,reports,test}/**/*.test.ts'],
+    include: ['{core,simulator,loadgen,scenarios,reports,cli,test}/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -8,7 +8,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import type { IClientPublishOptions } from 'mqtt'
-import { connectMqtt, endClient } from '../simulator/mqtt-connect.ts'
+import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
 import type { BareOutcome, BareReply, BareRequest, BareTask } from './bare-requester.ts'
 import { perSec, type BrokerKind, type Measurement } from './types.ts'
 

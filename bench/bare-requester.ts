@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads'
 import type { IClientPublishOptions } from 'mqtt'
 import { fleetLayout } from '../simulator/fleet.ts'
-import { connectMqtt, endClient } from '../simulator/mqtt-connect.ts'
+import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
 import { Samples } from './latency.ts'
 
 export interface BareTask {

@@ -6,7 +6,7 @@
  * recording is timed; the best of several passes is kept, as timer noise only ever adds.
  */
 import { CallRecorder } from '../loadgen/engine/recorder.ts'
-import { createHistogram, destroyHistogram, initWasm, recordUs } from '../loadgen/metrics/histogram.ts'
+import { createHistogram, destroyHistogram, initWasm, recordUs } from '../core/histogram.ts'
 
 export interface HdrCost {
   jsNsPerValue: number

@@ -18,7 +18,7 @@
  */
 import { join } from 'node:path'
 import { WorkerPool } from '../loadgen/engine/pool.ts'
-import { SCHEMA_VERSION, type RunResult } from '../reports/result.ts'
+import { SCHEMA_VERSION, type RunResult } from '../core/result.ts'
 import { writeResultJson } from '../reports/write.ts'
 import { brokerDelta, cellFromSlice } from '../scenarios/cell-result.ts'
 import { environment } from '../scenarios/environment.ts'

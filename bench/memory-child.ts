@@ -11,7 +11,7 @@
 import v8 from 'node:v8'
 import { startBroker } from '../simulator/broker.ts'
 import { Fleet } from '../simulator/fleet.ts'
-import { connectMqtt, endClient } from '../simulator/mqtt-connect.ts'
+import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
 import { getProfile } from '../simulator/profiles.ts'
 
 export interface MemorySnapshot {

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { planUsers } from '../loadgen/engine/merge.ts'
 import { WorkerPool } from '../loadgen/engine/pool.ts'
-import { summarizeEncoded } from '../loadgen/metrics/histogram.ts'
+import { summarizeEncoded } from '../core/histogram.ts'
 import { fleetLayout } from '../simulator/fleet.ts'
 import { processCpuMs } from './proc-cpu.ts'
 import { perSec } from './types.ts'
@@ -44,7 +44,7 @@ interface SimulatorProcess {
 
 /** `npm run simulator` in a child process, port 0; resolves when it printed "ready.". */
 export async function startSimulatorProcess(devices: number, gateways: number): Promise<SimulatorProcess> {
-  const args = ['--import', 'tsx', 'simulator/cli.ts', '--port', '0', '--devices', String(devices), '--gateways', String(gateways), '--profile', 'instant', '--protocol', '4']
+  const args = ['--import', 'tsx', 'cli/simulator.ts', '--port', '0', '--devices', String(devices), '--gateways', String(gateways), '--profile', 'instant', '--protocol', '4']
   const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   // if the bench exits early (Ctrl-C, crash), the simulator must not outlive it

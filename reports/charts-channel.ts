@@ -4,7 +4,7 @@
  * here when its labels carry `capacity` and `policy` (or it has a `channel` block).
  */
 import { BASELINE_DASH, colorOf, type ChartLine, type ChartSpec } from './chart-spec.ts'
-import type { CellResult } from './result.ts'
+import type { CellResult } from '../core/result.ts'
 
 /** The channel block channel-capacity cells carry; every figure optional so older files render. */
 export interface ChannelStats {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createHistogram, encodeHistogram, recordUs } from '../loadgen/metrics/histogram.ts'
+import { createHistogram, encodeHistogram, recordUs } from '../core/histogram.ts'
 import { channelCapacityResult, latencies, parallelBleResult } from '../test/support/results.ts'
 import { align, BASELINE_DASH } from './chart-spec.ts'
 import { reportCharts, spectrumPoints } from './charts.ts'

@@ -3,10 +3,10 @@
  * encoded histograms, not from the summaries), so the page only draws. Every chart is a ChartSpec:
  * one shared x array and one value array per line, the shape uPlot takes.
  */
-import { decodeHistogram } from '../loadgen/metrics/histogram.ts'
-import type { SeriesPoint } from '../loadgen/metrics/series.ts'
+import { decodeHistogram } from '../core/histogram.ts'
+import type { SeriesPoint } from '../core/series.ts'
 import { channelCharts, isChannelCell } from './charts-channel.ts'
-import type { CellResult, RunResult } from './result.ts'
+import type { CellResult, RunResult } from '../core/result.ts'
 import { align, BASELINE_DASH, colorOf, type ChartLine, type ChartSpec } from './chart-spec.ts'
 
 /** Percentiles of the spectrum; each is drawn only when the cell has enough samples to resolve it. */

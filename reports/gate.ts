@@ -4,7 +4,7 @@
  * (one-sided Mann–Whitney U over the per-repeat figures). Broken accounting or a failed cell always
  * fails; so do failed thresholds.
  */
-import { accountingError, type CellResult, type RunResult, type ThresholdOutcome } from './result.ts'
+import { accountingError, type CellResult, type RunResult, type ThresholdOutcome } from '../core/result.ts'
 import { mannWhitneyGreater, median } from './stats.ts'
 
 type Repeat = NonNullable<CellResult['repeats']>[number] & { blockingP99?: number }

@@ -1,9 +1,9 @@
 /** The report's tables: cells, errors, thresholds, environment and options. All text escaped. */
 import { escapeHtml as esc } from './escape.ts'
 import type { MergedResult } from './merge.ts'
-import { errorTotal, type CellResult, type RunResult } from './result.ts'
+import { errorTotal, type CellResult, type RunResult } from '../core/result.ts'
 import { formatMs } from './summary.ts'
-import type { LatencySummary } from '../loadgen/metrics/histogram.ts'
+import type { LatencySummary } from '../core/histogram.ts'
 
 const num = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 /** A latency or wait: µs below a millisecond (drop policies wait µs, a stalled channel seconds). */

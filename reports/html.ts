@@ -10,7 +10,7 @@ import { escapeHtml as esc } from './escape.ts'
 import { renderPage } from './html-page.ts'
 import { cellsTable, environmentSection, errorsTable, thresholdsTable } from './html-tables.ts'
 import type { MergedResult } from './merge.ts'
-import type { RunResult } from './result.ts'
+import type { RunResult } from '../core/result.ts'
 
 export interface ReportOptions {
   baseline?: RunResult

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { createHistogram, decodeHistogram, recordUs, summarize } from '../loadgen/metrics/histogram.ts'
-import { UsageError } from '../simulator/cli-support.ts'
+import { createHistogram, decodeHistogram, recordUs, summarize } from '../core/histogram.ts'
+import { UsageError } from '../core/cli-support.ts'
 import { cellOf, channelCapacityResult, latencies, resultOf } from '../test/support/results.ts'
 import { detectTiming, mergeCells, mergeResults } from './merge.ts'
 import { validateResult } from './read.ts'
-import type { CellResult } from './result.ts'
+import type { CellResult } from '../core/result.ts'
 
 /** One sample set, its two disjoint halves recorded as two results of the same cells. */
 function halves(): { all: Map<string, number[]>; a: CellResult[]; b: CellResult[] } {

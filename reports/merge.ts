@@ -8,10 +8,10 @@
  * the longest part's and series add second by second. Parts that ran one after another
  * (`sequential`) add their elapsed times and their series follow each other.
  */
-import { mergeEncoded, summarizeEncoded, type LatencySummary } from '../loadgen/metrics/histogram.ts'
-import { mergeSeries, type SeriesPoint } from '../loadgen/metrics/series.ts'
-import { UsageError } from '../simulator/cli-support.ts'
-import { accountingError, SCHEMA_VERSION, type CellResult, type CellStatus, type RunResult } from './result.ts'
+import { mergeEncoded, summarizeEncoded, type LatencySummary } from '../core/histogram.ts'
+import { mergeSeries, type SeriesPoint } from '../core/series.ts'
+import { UsageError } from '../core/cli-support.ts'
+import { accountingError, SCHEMA_VERSION, type CellResult, type CellStatus, type RunResult } from '../core/result.ts'
 import { evaluateThresholds } from './thresholds.ts'
 
 export type Timing = 'concurrent' | 'sequential'

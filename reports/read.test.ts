@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { UsageError } from '../simulator/cli-support.ts'
+import { UsageError } from '../core/cli-support.ts'
 import { channelCapacityResult, hostileResult, parallelBleResult } from '../test/support/results.ts'
 import { parseResult, readResult, validateResult } from './read.ts'
 

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
-import { UsageError } from '../simulator/cli-support.ts'
-import { SCHEMA_VERSION, type RunResult } from './result.ts'
+import { UsageError } from '../core/cli-support.ts'
+import { SCHEMA_VERSION, type RunResult } from '../core/result.ts'
 
-export const SCHEMA_URL = new URL('./result.schema.json', import.meta.url)
+export const SCHEMA_URL = new URL('../core/result.schema.json', import.meta.url)
 
 let validator: ValidateFunction | undefined
 

@@ -2,7 +2,7 @@
 import { basename, dirname, join } from 'node:path'
 import { renderReport, type ReportOptions } from './html.ts'
 import { validateResult } from './read.ts'
-import type { RunResult } from './result.ts'
+import type { RunResult } from '../core/result.ts'
 import { writeFileAtomic } from './write.ts'
 
 /** `…/result.json` → `…/report.html`; any other `NAME.json` → `NAME.html` beside it. */

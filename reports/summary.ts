@@ -1,5 +1,5 @@
 /** The terminal summary: one row per cell, then the findings. Plain text, no colours when piped. */
-import { errorTotal, type CellResult, type RunResult } from './result.ts'
+import { errorTotal, type CellResult, type RunResult } from '../core/result.ts'
 
 export function formatMs(us: number): string {
   if (us === 0) return '-'

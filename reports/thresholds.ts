@@ -3,7 +3,7 @@
  * `multiplexed:callsPerSec>3x serial` (a ratio to another cell of the same run: far steadier on a
  * shared machine than an absolute figure).
  */
-import { errorTotal, type CellResult, type ThresholdOutcome } from './result.ts'
+import { errorTotal, type CellResult, type ThresholdOutcome } from '../core/result.ts'
 
 type Op = '<' | '<=' | '>' | '>=' | '='
 const LATENCY = { p50: 'p50', p90: 'p90', p99: 'p99', p999: 'p999', max: 'max' } as const

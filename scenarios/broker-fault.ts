@@ -3,7 +3,7 @@
  * closed (every connection drops) and reopened on the same port after 1 s (the default downtime).
  * Clients and gateways reconnect on their own; calls pending at the cut fail as `disconnected`.
  */
-import { duration, UsageError } from '../simulator/cli-support.ts'
+import { duration, UsageError } from '../core/cli-support.ts'
 import type { OptionSpec } from './types.ts'
 
 export interface BrokerRestartFault {

@@ -3,7 +3,7 @@
  * `$SYS/broker/version`, when published) and whether a QoS 1 round trip stalls the way it does when
  * the broker's sockets leave Nagle's algorithm on (about 40 ms per round trip on loopback).
  */
-import { connectMqtt, endClient, protocolOf, type BrokerTarget } from '../simulator/mqtt-connect.ts'
+import { connectMqtt, endClient, protocolOf, type BrokerTarget } from '../core/mqtt-connect.ts'
 
 export interface BrokerProbe {
   version: string

@@ -1,8 +1,8 @@
 /** Turns a merged worker slice into the result file's cell shape. */
 import { emptyClientStats, type ClientStats } from '../loadgen/clients/types.ts'
 import type { SliceResult } from '../loadgen/engine/types.ts'
-import { summarizeEncoded, emptySummary } from '../loadgen/metrics/histogram.ts'
-import { accountingError, type CellResult } from '../reports/result.ts'
+import { summarizeEncoded, emptySummary } from '../core/histogram.ts'
+import { accountingError, type CellResult } from '../core/result.ts'
 import type { BrokerCounts } from '../simulator/broker.ts'
 
 export interface CellIdentity {

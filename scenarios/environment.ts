@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import { readFileSync } from 'node:fs'
-import type { Environment } from '../reports/result.ts'
+import type { Environment } from '../core/result.ts'
 
 function gitRevision(): string {
   try {

@@ -1,8 +1,8 @@
 /** Option parsers shared by scenarios; each throws a UsageError that names the option. */
 import { cpus } from 'node:os'
 import { GATEWAY_USERNAME_PREFIX, type Credentials } from '../simulator/acl.ts'
-import { credentials, duration, integer, oneOf, readablePem, UsageError } from '../simulator/cli-support.ts'
-import { parseBrokerUrl, type BrokerTarget } from '../simulator/mqtt-connect.ts'
+import { credentials, duration, integer, oneOf, readablePem, UsageError } from '../core/cli-support.ts'
+import { parseBrokerUrl, type BrokerTarget } from '../core/mqtt-connect.ts'
 import { profileNames } from '../simulator/profiles.ts'
 import type { OptionSpec } from './types.ts'
 

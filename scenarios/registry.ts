@@ -1,6 +1,6 @@
 /** Every scenario by name. One file per scenario; this is the only list. */
-import { channelCapacity } from './channel-capacity.ts'
-import { parallelBle } from './parallel-ble.ts'
+import { channelCapacity } from './channel-capacity/index.ts'
+import { parallelBle } from './parallel-ble/index.ts'
 import type { ScenarioDefinition } from './types.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -4,14 +4,14 @@
  * each cell's merged slice into a result cell. Cells run one after another on the same fleet.
  */
 import type { LoadModel, SliceResult } from '../loadgen/engine/types.ts'
-import { summarizeEncoded } from '../loadgen/metrics/histogram.ts'
+import { summarizeEncoded } from '../core/histogram.ts'
 import { mergeRepeats, planUsers } from '../loadgen/engine/merge.ts'
 import { WorkerPool } from '../loadgen/engine/pool.ts'
-import type { CellResult } from '../reports/result.ts'
+import type { CellResult } from '../core/result.ts'
 import { AEDES_VERSION, type BrokerCounts } from '../simulator/broker.ts'
-import { UsageError } from '../simulator/cli-support.ts'
+import { UsageError } from '../core/cli-support.ts'
 import { fleetLayout, startSimulation, type Simulation } from '../simulator/fleet.ts'
-import type { BrokerTarget, ProtocolChoice } from '../simulator/mqtt-connect.ts'
+import type { BrokerTarget, ProtocolChoice } from '../core/mqtt-connect.ts'
 import { getProfile, type DeviceProfile } from '../simulator/profiles.ts'
 import type { Credentials } from '../simulator/acl.ts'
 import type { BrokerRestartFault } from './broker-fault.ts'

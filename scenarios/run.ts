@@ -1,12 +1,12 @@
 /** The shared run: options → execute → environment, thresholds, invariant → files → terminal. */
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { SCHEMA_VERSION, accountingError, type RunResult } from '../reports/result.ts'
+import { SCHEMA_VERSION, accountingError, type RunResult } from '../core/result.ts'
 import { PARALLEL_COLUMNS, summaryText } from '../reports/summary.ts'
 import { evaluateThresholds, parseThreshold } from '../reports/thresholds.ts'
 import { writeReportBeside } from '../reports/report-file.ts'
 import { writeResultJson } from '../reports/write.ts'
-import { EXIT, UsageError } from '../simulator/cli-support.ts'
+import { EXIT, UsageError } from '../core/cli-support.ts'
 import { environment } from './environment.ts'
 import type { ScenarioDefinition } from './types.ts'
 

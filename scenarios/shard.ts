@@ -4,8 +4,8 @@
  * `--start-at` or `--rendezvous` starts every shard's load together. Each shard writes its own
  * result; `npm run report -- merge` adds them exactly.
  */
-import { shardOf, UsageError } from '../simulator/cli-support.ts'
-import { connectMqtt, endClient, type BrokerTarget } from '../simulator/mqtt-connect.ts'
+import { shardOf, UsageError } from '../core/cli-support.ts'
+import { connectMqtt, endClient, type BrokerTarget } from '../core/mqtt-connect.ts'
 import type { OptionSpec } from './types.ts'
 
 export interface Shard {

@@ -2,7 +2,7 @@
  * A scenario is one file exporting a typed definition: what load (options and defaults), which
  * cells, what is measured and what passes (thresholds), and how to read the outcome (findings).
  */
-import type { CellResult, RunResult } from '../reports/result.ts'
+import type { CellResult, RunResult } from '../core/result.ts'
 import type { Column } from '../reports/summary.ts'
 
 export interface OptionSpec<T> {

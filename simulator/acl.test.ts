@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AccessControl, gatewayUsername, type Principal, type PublishFacts } from './acl.ts'
-import * as wire from './protocol.ts'
+import * as wire from '../core/protocol.ts'
 
 const acl = new AccessControl({
   callers: [{ username: 'alice', password: 's3cret' }],

@@ -14,7 +14,7 @@
  *   so it can neither read nor forge another caller's replies nor make a gateway do it.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { isVerb, MQTTNET_PREFIX } from './protocol.ts'
+import { isVerb, MQTTNET_PREFIX } from '../core/protocol.ts'
 
 export interface Credentials {
   username: string

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from './clock.ts'
+import { ManualClock } from '../test/support/manual-clock.ts'
 import { Device, type DeviceContext } from './device.ts'
 import { PROFILES, type DeviceProfile } from './profiles.ts'
-import type { RpcOutcome } from './protocol.ts'
+import type { RpcOutcome } from '../core/protocol.ts'
 import { Radio } from './radio.ts'
 
 const slow: DeviceProfile = {

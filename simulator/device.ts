@@ -1,9 +1,9 @@
 /** One simulated BLE device: a small state machine driven by its gateway's clock, radio and profile. */
-import { sleep, type Clock } from './clock.ts'
+import { sleep, type Clock } from '../core/clock.ts'
 import { drawFailure, sample, type DeviceProfile } from './profiles.ts'
-import { rpcError, type ErrorCode, type RpcOutcome, type VerbParams } from './protocol.ts'
+import { rpcError, type ErrorCode, type RpcOutcome, type VerbParams } from '../core/protocol.ts'
 import type { Radio } from './radio.ts'
-import { deriveRng, hash32, type Rng } from './rng.ts'
+import { deriveRng, hash32, type Rng } from '../core/rng.ts'
 
 export type DeviceState = 'disconnected' | 'connecting' | 'connected'
 

@@ -2,9 +2,9 @@
 import { randomBytes } from 'node:crypto'
 import { AccessControl, gatewayUsername, type Credentials } from './acl.ts'
 import { startBroker, type BrokerCounts, type BrokerOptions, type EmbeddedBroker } from './broker.ts'
-import type { Clock } from './clock.ts'
+import type { Clock } from '../core/clock.ts'
 import { Gateway, type GatewayStats } from './gateway.ts'
-import type { BrokerTarget, ProtocolChoice } from './mqtt-connect.ts'
+import type { BrokerTarget, ProtocolChoice } from '../core/mqtt-connect.ts'
 import type { DeviceProfile } from './profiles.ts'
 
 export interface FleetOptions {

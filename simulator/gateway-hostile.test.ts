@@ -1,9 +1,9 @@
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSimulation, type Simulation } from './fleet.ts'
-import { connectMqtt, endClient } from './mqtt-connect.ts'
+import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
 import { PROFILES } from './profiles.ts'
-import * as wire from './protocol.ts'
+import * as wire from '../core/protocol.ts'
 
 const LIMIT = 4096
 const REPLY = 'fleet/reply/hostile'

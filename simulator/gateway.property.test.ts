@@ -13,9 +13,9 @@ import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { batchParams, envelopeObject, FC_SEED, hostileReplyTo, publishableTopic, rawPayload, verbParams } from '../test/support/wire-arbitraries.ts'
 import { fleetLayout, startSimulation, type Simulation } from './fleet.ts'
-import { connectMqtt, endClient } from './mqtt-connect.ts'
+import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
 import { PROFILES } from './profiles.ts'
-import * as wire from './protocol.ts'
+import * as wire from '../core/protocol.ts'
 
 const RUNS = 100
 const MAX_MESSAGES = 50

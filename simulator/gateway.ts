@@ -4,13 +4,13 @@
  * address can be found, otherwise counted and dropped; nothing a caller sends can crash it.
  */
 import type { IPublishPacket, MqttClient } from 'mqtt'
-import { realClock, type Clock } from './clock.ts'
+import { realClock, type Clock } from '../core/clock.ts'
 import { Device, type DeviceContext } from './device.ts'
-import { connectMqtt, endClient, protocolOf, type BrokerTarget, type ProtocolChoice } from './mqtt-connect.ts'
+import { connectMqtt, endClient, protocolOf, type BrokerTarget, type ProtocolChoice } from '../core/mqtt-connect.ts'
 import type { DeviceProfile } from './profiles.ts'
-import * as wire from './protocol.ts'
+import * as wire from '../core/protocol.ts'
 import { Radio } from './radio.ts'
-import { WriteCoalescer } from './write-coalescer.ts'
+import { WriteCoalescer } from '../core/write-coalescer.ts'
 
 export interface GatewayOptions {
   gatewayId: string

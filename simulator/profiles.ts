@@ -1,6 +1,6 @@
 /** Device profiles: how long BLE operations take and how often they fail. */
-import { normal, type Rng } from './rng.ts'
-import type { ErrorCode } from './protocol.ts'
+import { normal, type Rng } from '../core/rng.ts'
+import type { ErrorCode } from '../core/protocol.ts'
 
 export type Dist =
   | { kind: 'fixed'; ms: number }

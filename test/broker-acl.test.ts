@@ -9,15 +9,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { IPublishPacket, MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { accountingError, type RunResult } from '../reports/result.ts'
+import { accountingError, type RunResult } from '../core/result.ts'
 import { runCli } from './support/cli.ts'
-import { deadlineIn, okResult, sleepMs, until } from '../loadgen/clients/contract.ts'
+import { deadlineIn, okResult, sleepMs, until } from './support/client-contract.ts'
 import { MqttnetRpcClient } from '../loadgen/clients/mqttnet.ts'
 import { MultiplexedRpcClient } from '../loadgen/clients/multiplexed.ts'
 import { startSimulation, type Simulation } from '../simulator/fleet.ts'
-import { connectMqtt, endClient, type BrokerTarget } from '../simulator/mqtt-connect.ts'
+import { connectMqtt, endClient, type BrokerTarget } from '../core/mqtt-connect.ts'
 import { PROFILES } from '../simulator/profiles.ts'
-import * as wire from '../simulator/protocol.ts'
+import * as wire from '../core/protocol.ts'
 
 const ALICE = { username: 'alice', password: 's3cret' }
 // 4 devices on 2 gateways: gw-1 has ble-0001, ble-0002; gw-2 has ble-0003, ble-0004.
@@ -187,7 +187,7 @@ describe('--auth on the command line', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }))
 
   it('runs parallel-ble on a locked-down embedded broker, and keeps the password out of result.json', async () => {
-    const r = await runCli('scenarios/cli.ts', ['parallel-ble', '--auth', 'alice:s3cret-pw', '--devices', '8', '--gateways', '2', '--users', '2',
+    const r = await runCli('cli/scenario.ts', ['parallel-ble', '--auth', 'alice:s3cret-pw', '--devices', '8', '--gateways', '2', '--users', '2',
       '--duration', '500ms', '--timeout', '2s', '--profile', 'instant', '--strategies', 'naive-parallel,batch,multiplexed', '--ack-mode', 'lenient',
       '--workers', '1', '--out', out, '--quiet'], 90_000)
     expect(r.code, r.stderr).toBe(0)
@@ -204,7 +204,7 @@ describe('--auth on the command line', () => {
   }, 120_000)
 
   it('npm run simulator --auth serves a fleet that only the --auth user can call', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/cli.ts', '--port', '0', '--devices', '4', '--gateways', '2', '--auth', 'alice:s3cret'],
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/simulator.ts', '--port', '0', '--devices', '4', '--gateways', '2', '--auth', 'alice:s3cret'],
       { stdio: ['ignore', 'pipe', 'pipe'] })
     try {
       let text = ''

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { accountingError, type RunResult } from '../reports/result.ts'
-import { connectMqtt, endClient } from '../simulator/mqtt-connect.ts'
+import { accountingError, type RunResult } from '../core/result.ts'
+import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
 import { runCli } from './support/cli.ts'
 import { mosquittoAvailable, startMosquitto, type MosquittoBroker } from './support/mosquitto.ts'
 
@@ -27,7 +27,7 @@ function expectSurvived(result: RunResult, cutAtSec: number): void {
 describe('broker restart in the middle of a run', () => {
   it('embedded broker (--fault broker-restart): clients reconnect, pending calls count as disconnected, the run completes', async () => {
     const out = join(dir, 'embedded')
-    const r = await runCli('scenarios/cli.ts', ['parallel-ble', ...SMALL, '--strategies', 'naive-parallel,multiplexed', '--duration', '4s',
+    const r = await runCli('cli/scenario.ts', ['parallel-ble', ...SMALL, '--strategies', 'naive-parallel,multiplexed', '--duration', '4s',
       '--fault', 'broker-restart@1500ms:500ms', '--out', out], 90_000)
     expect([0, 99], r.stderr).toContain(r.code) // 99: the default error-rate threshold may fail under the fault
     const result = read(out)
@@ -36,7 +36,7 @@ describe('broker restart in the middle of a run', () => {
   })
 
   it('refuses --fault broker-restart with an external broker', async () => {
-    const r = await runCli('scenarios/cli.ts', ['parallel-ble', '--broker', 'mqtt://127.0.0.1:1', '--fault', 'broker-restart@1s'])
+    const r = await runCli('cli/scenario.ts', ['parallel-ble', '--broker', 'mqtt://127.0.0.1:1', '--fault', 'broker-restart@1s'])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/--fault broker-restart restarts the embedded broker/)
   })
@@ -47,7 +47,7 @@ describe('broker restart in the middle of a run', () => {
     const port = broker.port
     const out = join(dir, 'mosquitto')
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scenarios/cli.ts', 'parallel-ble', ...SMALL, '--strategies', 'multiplexed',
+      const child = spawn(process.execPath, ['--import', 'tsx', 'cli/scenario.ts', 'parallel-ble', ...SMALL, '--strategies', 'multiplexed',
         '--duration', '5s', '--broker', broker.url, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] })
       let stderr = ''
       child.stderr.on('data', (d) => (stderr += d))

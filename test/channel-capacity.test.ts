@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LOSS_KINDS } from '../loadgen/channel/cell-metrics.ts'
-import { accountingError, type RunResult } from '../reports/result.ts'
+import { accountingError, type RunResult } from '../core/result.ts'
 import { runCli } from './support/cli.ts'
 
 const dirs: string[] = []
@@ -20,7 +20,7 @@ describe('npm run scenario -- channel-capacity (real sockets, a real worker)', (
   it('sweeps every policy under stall with the invariant kept, and ends the send-in-poll cell as deadlock within its watchdog', async () => {
     const out = tempDir()
     // Stall windows [150, 450) and [750, 1050) ms; the send-in-poll cell deadlocks when the first one ends.
-    const r = await runCli('scenarios/cli.ts', ['channel-capacity', '--capacities', '0,10', '--duration', '1200ms', '--producers', '10', '--rate', '300',
+    const r = await runCli('cli/scenario.ts', ['channel-capacity', '--capacities', '0,10', '--duration', '1200ms', '--producers', '10', '--rate', '300',
       '--fault-for', '300ms', '--fault-every', '600ms', '--watchdog', '400ms', '--out', out, '--quiet'], 90_000)
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
@@ -57,7 +57,7 @@ describe('npm run scenario -- channel-capacity (real sockets, a real worker)', (
 
   it('cut: nothing drains while the broker is unreachable, and everything queued is delivered after the reconnect', async () => {
     const out = tempDir()
-    const r = await runCli('scenarios/cli.ts', ['channel-capacity', '--faults', 'cut', '--policies', 'block,drop-oldest', '--capacities', '20', '--cut-for', '500ms',
+    const r = await runCli('cli/scenario.ts', ['channel-capacity', '--faults', 'cut', '--policies', 'block,drop-oldest', '--capacities', '20', '--cut-for', '500ms',
       '--duration', '1500ms', '--producers', '5', '--rate', '200', '--deadlock-cell', 'off', '--out', out], 60_000)
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^cell\s+status\s+sent\s+delivered\s+dropped\s+try-full/m)
@@ -87,7 +87,7 @@ describe('npm run scenario -- channel-capacity (real sockets, a real worker)', (
     [['--broker', 'mqtt://127.0.0.1:1'], /cannot connect to --broker mqtt:\/\/127.0.0.1:1/],
   ])('refuses %j with exit 2, one line, and no result', async (args, message) => {
     const out = join(tempDir(), 'never')
-    const r = await runCli('scenarios/cli.ts', ['channel-capacity', ...args, '--out', out])
+    const r = await runCli('cli/scenario.ts', ['channel-capacity', ...args, '--out', out])
     expect(r.code).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(message)

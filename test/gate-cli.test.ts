@@ -24,13 +24,13 @@ describe('npm run gate', () => {
 
   it('passes an unchanged result (exit 0) and fails a regression (exit 99) with JUnit and Markdown written', async () => {
     const b = file('base.json', base)
-    const ok = await runCli('reports/gate-cli.ts', ['--baseline', b, file('same.json', base)])
+    const ok = await runCli('cli/gate.ts', ['--baseline', b, file('same.json', base)])
     expect(ok.code, ok.stderr).toBe(0)
     expect(ok.stdout).toMatch(/gate passed: 0 regressed/)
     const junit = join(dir, 'junit.xml')
     const md = join(dir, 'gate.md')
     const summary = file('summary.md', '')
-    const bad = await runCli('reports/gate-cli.ts', ['--baseline', b, file('slow.json', slow), '--junit', junit, '--markdown', md], undefined, { GITHUB_STEP_SUMMARY: summary })
+    const bad = await runCli('cli/gate.ts', ['--baseline', b, file('slow.json', slow), '--junit', junit, '--markdown', md], undefined, { GITHUB_STEP_SUMMARY: summary })
     expect(bad.code).toBe(99)
     expect(bad.stdout).toMatch(/multiplexed\s+p99\s+.*REGRESSED/)
     expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="p99 /)
@@ -47,7 +47,7 @@ describe('npm run gate', () => {
     ['no result file', () => ['--baseline', file('b6.json', base)], /expected one result file/],
     ['a bad tolerance', () => ['--baseline', file('b7.json', base), file('r7.json', base), '--tolerance', 'lots'], /--tolerance must be a percentage like 10%/],
   ])('exits 2 with one line for %s', async (_name, args, message) => {
-    const r = await runCli('reports/gate-cli.ts', args())
+    const r = await runCli('cli/gate.ts', args())
     expect(r.code).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(message)
@@ -55,7 +55,7 @@ describe('npm run gate', () => {
 
   it('records a baseline with --update-baseline', async () => {
     const target = join(dir, 'baselines', 'parallel-ble.json')
-    const r = await runCli('reports/gate-cli.ts', ['--update-baseline', file('new.json', slow), '--baseline', target])
+    const r = await runCli('cli/gate.ts', ['--update-baseline', file('new.json', slow), '--baseline', target])
     expect(r.code, r.stderr).toBe(0)
     expect(existsSync(target)).toBe(true)
     expect(JSON.parse(readFileSync(target, 'utf8')).cells[0].id).toBe('multiplexed')

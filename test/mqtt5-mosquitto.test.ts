@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto'
 import type { IPublishPacket, MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetLayout, startSimulation, type Simulation } from '../simulator/fleet.ts'
-import { connectMqtt, endClient } from '../simulator/mqtt-connect.ts'
+import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
 import { getProfile } from '../simulator/profiles.ts'
-import { decodeBareReply, REGISTRY_FILTER, requestTopic, type RpcOutcome } from '../simulator/protocol.ts'
+import { decodeBareReply, REGISTRY_FILTER, requestTopic, type RpcOutcome } from '../core/protocol.ts'
 import { findExecutable, mosquittoAvailable, runCommand, startMosquitto, type MosquittoBroker } from './support/mosquitto.ts'
 
 const skipReason = mosquittoAvailable()

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { accountingError, type RunResult } from '../reports/result.ts'
+import { accountingError, type RunResult } from '../core/result.ts'
 import { runCli } from './support/cli.ts'
 import { mosquittoAvailable, startMosquitto, type MosquittoBroker } from './support/mosquitto.ts'
 
@@ -20,7 +20,7 @@ describe.skipIf(skip !== undefined)(`parallel-ble against Mosquitto (MQTT 5)${sk
   })
 
   it('attaches the fleet to the external broker, speaks MQTT 5 and records the broker in the environment', async () => {
-    const r = await runCli('scenarios/cli.ts', ['parallel-ble', '--broker', broker.url, '--devices', '12', '--gateways', '2', '--users', '2',
+    const r = await runCli('cli/scenario.ts', ['parallel-ble', '--broker', broker.url, '--devices', '12', '--gateways', '2', '--users', '2',
       '--duration', '800ms', '--timeout', '2s', '--profile', 'instant', '--strategies', 'naive-parallel,multiplexed', '--ack-mode', 'lenient', '--out', out, '--quiet'])
     expect(r.code, r.stderr).toBe(0)
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult

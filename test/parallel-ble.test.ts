@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ERROR_KINDS } from '../loadgen/clients/types.ts'
-import { accountingError, type RunResult } from '../reports/result.ts'
+import { accountingError, type RunResult } from '../core/result.ts'
 import { runCli } from './support/cli.ts'
 
 const dirs: string[] = []
@@ -17,7 +17,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 describe('npm run scenario -- parallel-ble (small fleet, real sockets, real workers)', () => {
   it('measures every strategy and keeps the accounting invariant; packet counts come from the broker', async () => {
     const out = tempDir()
-    const r = await runCli('scenarios/cli.ts', ['parallel-ble', '--devices', '24', '--gateways', '2', '--users', '2', '--duration', '1500ms',
+    const r = await runCli('cli/scenario.ts', ['parallel-ble', '--devices', '24', '--gateways', '2', '--users', '2', '--duration', '1500ms',
       '--timeout', '400ms', '--pool-size', '3', '--out', out, '--quiet'], 90_000)
     expect(r.stderr).toBe('')
     expect([0, 99]).toContain(r.code)
@@ -59,7 +59,7 @@ describe('npm run scenario -- parallel-ble (small fleet, real sockets, real work
   it('makes the same calls per round with 1 and with 2 workers', async () => {
     const perRound = async (workers: string): Promise<number[]> => {
       const out = tempDir()
-      const r = await runCli('scenarios/cli.ts', ['parallel-ble', '--devices', '16', '--gateways', '2', '--users', '4', '--duration', '600ms',
+      const r = await runCli('cli/scenario.ts', ['parallel-ble', '--devices', '16', '--gateways', '2', '--users', '4', '--duration', '600ms',
         '--timeout', '5s', '--profile', 'instant', '--strategies', 'multiplexed,batch', '--workers', workers, '--out', out, '--quiet'], 60_000)
       expect(r.code, r.stderr).toBe(0)
       const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult
@@ -87,7 +87,7 @@ describe('npm run scenario -- parallel-ble (small fleet, real sockets, real work
     [['--threshold', 'multiplexed:p99<fast'], /--threshold: threshold "multiplexed:p99<fast" is not of the form/],
   ])('refuses %j with exit 2, one line, and no partial result', async (args, message) => {
     const out = join(tempDir(), 'never')
-    const r = await runCli('scenarios/cli.ts', ['parallel-ble', ...args, '--out', out])
+    const r = await runCli('cli/scenario.ts', ['parallel-ble', ...args, '--out', out])
     expect(r.code).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(message)
@@ -95,10 +95,10 @@ describe('npm run scenario -- parallel-ble (small fleet, real sockets, real work
   })
 
   it('lists the scenarios and refuses an unknown one', async () => {
-    const list = await runCli('scenarios/cli.ts', ['list'])
+    const list = await runCli('cli/scenario.ts', ['list'])
     expect(list.code).toBe(0)
     expect(list.stdout).toMatch(/^parallel-ble\s+\S/m)
-    const bad = await runCli('scenarios/cli.ts', ['parallel-bel'])
+    const bad = await runCli('cli/scenario.ts', ['parallel-bel'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/unknown scenario "parallel-bel"; the scenarios are parallel-ble/)
   })

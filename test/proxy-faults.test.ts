@@ -2,8 +2,8 @@ import type { MqttClient } from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startFaultProxy, type FaultProxy } from '../loadgen/faults/proxy.ts'
 import { startBroker, type EmbeddedBroker } from '../simulator/broker.ts'
-import { connectMqtt, endClient } from '../simulator/mqtt-connect.ts'
-import { Mulberry32 } from '../simulator/rng.ts'
+import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
+import { Mulberry32 } from '../core/rng.ts'
 
 const until = async (cond: () => boolean, ms: number): Promise<boolean> => {
   const end = Date.now() + ms

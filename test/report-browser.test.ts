@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeReport } from '../reports/report-file.ts'
-import type { RunResult } from '../reports/result.ts'
+import type { RunResult } from '../core/result.ts'
 import type { ChartSpec } from '../reports/chart-spec.ts'
 import { CHROMIUM, launchChromium, type LaunchedChromium } from './support/chromium.ts'
 import { runCli } from './support/cli.ts'
@@ -116,7 +116,7 @@ describe.skipIf(!CHROMIUM)(title, () => {
 
   it('a real run: report.html written by the scenario draws every chart and lists every cell', async () => {
     const out = join(dir, 'run')
-    const r = await runCli('scenarios/cli.ts', ['parallel-ble', '--devices', '12', '--gateways', '2', '--users', '2', '--duration', '1500ms',
+    const r = await runCli('cli/scenario.ts', ['parallel-ble', '--devices', '12', '--gateways', '2', '--users', '2', '--duration', '1500ms',
       '--strategies', 'serial,multiplexed', '--out', out, '--quiet'], 90_000)
     expect([0, 99], r.stderr).toContain(r.code)
     const file = join(out, 'report.html')

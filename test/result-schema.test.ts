@@ -24,7 +24,7 @@ describe('every result the scenarios write validates against reports/result.sche
   it.each(SCENARIOS.map((s) => [s.name]))('%s: result.json and --json output validate; report.html is written beside; no TTY, no progress', async (name) => {
     const out = mkdtempSync(join(tmpdir(), `fleetbench-schema-${name}-`))
     dirs.push(out)
-    const r = await runCli('scenarios/cli.ts', [name, ...(SMALL[name] ?? ['--quick']), '--out', out, '--json'], 170_000)
+    const r = await runCli('cli/scenario.ts', [name, ...(SMALL[name] ?? ['--quick']), '--out', out, '--json'], 170_000)
     expect([0, 99], r.stderr).toContain(r.code)
     expect(r.stderr).toBe('')
     const result = await readResult(join(out, 'result.json'))

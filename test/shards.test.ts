@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { accountingError, type RunResult } from '../reports/result.ts'
+import { accountingError, type RunResult } from '../core/result.ts'
 import { runCli, type CliRun } from './support/cli.ts'
 import { mosquittoAvailable, startMosquitto, type MosquittoBroker } from './support/mosquitto.ts'
 
@@ -14,7 +14,7 @@ const read = (p: string): RunResult => JSON.parse(readFileSync(p, 'utf8')) as Ru
 function shard(i: number, url: string, id: string): Promise<CliRun> {
   return new Promise((resolve) => {
     const out = join(dir, `shard-${i}`)
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scenarios/cli.ts', 'parallel-ble', '--broker', url, '--shard', `${i}/2`, '--rendezvous', id,
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/scenario.ts', 'parallel-ble', '--broker', url, '--shard', `${i}/2`, '--rendezvous', id,
       '--devices', '16', '--gateways', '2', '--users', '4', '--profile', 'instant', '--strategies', 'multiplexed,batch', '--duration', '1s',
       '--timeout', '5s', '--out', out, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
@@ -46,7 +46,7 @@ describe.skipIf(skip !== undefined)(`two shards against one Mosquitto, merged${s
     const parts = [read(join(dir, 'shard-0', 'result.json')), read(join(dir, 'shard-1', 'result.json'))]
     expect(parts.map((p) => p.options.shard)).toEqual([{ index: 0, count: 2 }, { index: 1, count: 2 }])
     const merged = join(dir, 'whole.json')
-    const m = await runCli('reports/cli.ts', ['merge', join(dir, 'shard-0', 'result.json'), join(dir, 'shard-1', 'result.json'), '-o', merged])
+    const m = await runCli('cli/report.ts', ['merge', join(dir, 'shard-0', 'result.json'), join(dir, 'shard-1', 'result.json'), '-o', merged])
     expect(m.code, m.stderr).toBe(0)
     const whole = read(merged)
     for (const cell of whole.cells) {
@@ -64,7 +64,7 @@ describe.skipIf(skip !== undefined)(`two shards against one Mosquitto, merged${s
   })
 
   it('refuses --shard without --broker', async () => {
-    const r = await runCli('scenarios/cli.ts', ['parallel-ble', '--shard', '0/2'])
+    const r = await runCli('cli/scenario.ts', ['parallel-ble', '--shard', '0/2'])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/--shard 0\/2 needs --broker/)
   })

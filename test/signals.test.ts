@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { accountingError, type RunResult } from '../reports/result.ts'
+import { accountingError, type RunResult } from '../core/result.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetbench-signals-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -11,7 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 /** Starts a long run, sends `signals` once it has been running `afterMs`, and waits for the exit. */
 function interrupt(out: string, signals: NodeJS.Signals[], afterMs: number): Promise<{ code: number | null; stderr: string; ms: number }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scenarios/cli.ts', 'parallel-ble', '--devices', '24', '--users', '2',
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/scenario.ts', 'parallel-ble', '--devices', '24', '--users', '2',
       '--strategies', 'multiplexed,serial', '--duration', '30s', '--timeout', '400ms', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))

@@ -9,11 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { deadlineIn, okResult, until } from '../loadgen/clients/contract.ts'
+import { deadlineIn, okResult, until } from './support/client-contract.ts'
 import { MultiplexedRpcClient } from '../loadgen/clients/multiplexed.ts'
-import { accountingError, type RunResult } from '../reports/result.ts'
+import { accountingError, type RunResult } from '../core/result.ts'
 import { startSimulation, type Simulation } from '../simulator/fleet.ts'
-import { connectMqtt, type BrokerTarget } from '../simulator/mqtt-connect.ts'
+import { connectMqtt, type BrokerTarget } from '../core/mqtt-connect.ts'
 import { PROFILES } from '../simulator/profiles.ts'
 import { makeTestPki, opensslAvailable, type TestPki } from './support/certs.ts'
 import { runCli } from './support/cli.ts'
@@ -74,7 +74,7 @@ describe.skipIf(skip !== undefined)(`mqtts:// against a Mosquitto TLS listener${
   })
 
   it('npm run simulator attaches the fleet to an mqtts:// broker with --ca, --cert, --key', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/cli.ts', '--broker', mutual.url, '--ca', pki.ca, '--cert', pki.clientCert, '--key', pki.clientKey,
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/simulator.ts', '--broker', mutual.url, '--ca', pki.ca, '--cert', pki.clientCert, '--key', pki.clientKey,
       '--devices', '4', '--gateways', '2'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let text = ''
     child.stdout.on('data', (d) => (text += d))
@@ -96,7 +96,7 @@ describe.skipIf(skip !== undefined)(`mqtts:// against a Mosquitto TLS listener${
   it('runs parallel-ble end to end over mutual TLS (--ca, --cert, --key) and refuses it without --ca', async () => {
     const common = ['parallel-ble', '--devices', '8', '--gateways', '2', '--users', '2', '--duration', '500ms', '--timeout', '2s',
       '--profile', 'instant', '--strategies', 'naive-parallel,multiplexed', '--ack-mode', 'lenient', '--workers', '1', '--quiet']
-    const r = await runCli('scenarios/cli.ts', [...common, '--broker', mutual.url, '--ca', pki.ca, '--cert', pki.clientCert, '--key', pki.clientKey, '--out', out], 90_000)
+    const r = await runCli('cli/scenario.ts', [...common, '--broker', mutual.url, '--ca', pki.ca, '--cert', pki.clientCert, '--key', pki.clientKey, '--out', out], 90_000)
     expect(r.code, r.stderr).toBe(0)
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult
     expect(result.environment.broker).toMatchObject({ kind: 'mosquitto', protocolVersion: 5, url: mutual.url })
@@ -107,7 +107,7 @@ describe.skipIf(skip !== undefined)(`mqtts:// against a Mosquitto TLS listener${
       expect(c.counts.ok).toBe(c.counts.sent)
     }
 
-    const refused = await runCli('scenarios/cli.ts', [...common, '--broker', tls.url, '--out', join(out, 'refused')], 60_000)
+    const refused = await runCli('cli/scenario.ts', [...common, '--broker', tls.url, '--out', join(out, 'refused')], 60_000)
     expect(refused.code).toBe(2)
     expect(refused.stderr.trim().split('\n')).toHaveLength(1)
     expect(refused.stderr).toMatch(/cannot connect to --broker mqtts:\/\//)
@@ -127,7 +127,7 @@ describe('broker access options', () => {
     [['--broker', 'mqtt://127.0.0.1:1', '--auth', 'alice:pw'], /--auth locks down the embedded broker; for --broker give its credentials/],
     [['--auth', 'gateway/gw-1:pw'], /reserved for the gateways/],
   ])('npm run scenario refuses %j with one line and exit 2', async (args, message) => {
-    const r = await runCli('scenarios/cli.ts', ['parallel-ble', '--devices', '4', '--duration', '200ms', '--quiet', ...args], 30_000)
+    const r = await runCli('cli/scenario.ts', ['parallel-ble', '--devices', '4', '--duration', '200ms', '--quiet', ...args], 30_000)
     expect(r.code, r.stderr).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(message)
@@ -139,7 +139,7 @@ describe('broker access options', () => {
     [['--port', '0', '--ca', readable], /the embedded broker speaks plain MQTT/],
     [['--broker', 'mqtt://127.0.0.1:1', '--auth', 'alice:pw'], /--auth locks down the embedded broker/],
   ])('npm run simulator refuses %j with one line and exit 2', async (args, message) => {
-    const r = await runCli('simulator/cli.ts', args, 30_000)
+    const r = await runCli('cli/simulator.ts', args, 30_000)
     expect(r.code, r.stderr).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(message)

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { accountingError, type RunResult } from '../reports/result.ts'
+import { accountingError, type RunResult } from '../core/result.ts'
 import { runCli } from './support/cli.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetbench-crash-'))
@@ -10,7 +10,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('a worker thread crashing mid-cell', () => {
   it('fails that cell with a clear error, keeps the other cells, and exits non-zero', async () => {
-    const r = await runCli('scenarios/cli.ts', ['parallel-ble', '--devices', '16', '--users', '2', '--strategies', 'serial,multiplexed,batch',
+    const r = await runCli('cli/scenario.ts', ['parallel-ble', '--devices', '16', '--users', '2', '--strategies', 'serial,multiplexed,batch',
       '--duration', '1s', '--profile', 'instant', '--out', dir, '--quiet'], 90_000, { FLEETBENCH_CRASH_WORKER: 'multiplexed' })
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/cell multiplexed failed: worker 0 crashed/)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { BoundedChannel, ChannelClosedError } from './bounded-channel.ts'
-import { Ring } from './ring.ts'
+import { Ring } from '../../core/ring.ts'
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r))
 

@@ -15,7 +15,7 @@
  * Hot path: the buffer is a ring, accepted sends return one shared resolved promise, and nothing is
  * allocated unless a send has to wait.
  */
-import { Ring } from './ring.ts'
+import { Ring } from '../../core/ring.ts'
 
 export type TrySendResult = 'ok' | 'full' | 'closed'
 /** What `trySend` answers when the buffer is full (or, at capacity 0, no receiver is waiting). */

@@ -6,9 +6,9 @@
  * built anything. Deliveries are de-duplicated by sequence number (a QoS 1 publish resent after a
  * reconnect can arrive twice).
  */
-import type { Clock, TimerHandle } from '../../simulator/clock.ts'
-import { createHistogram, destroyHistogram, encodeHistogram, recordUs, type Histogram } from '../metrics/histogram.ts'
-import { IntervalSeries } from '../metrics/series.ts'
+import type { Clock, TimerHandle } from '../../core/clock.ts'
+import { createHistogram, destroyHistogram, encodeHistogram, recordUs, type Histogram } from '../../core/histogram.ts'
+import { IntervalSeries } from '../../core/series.ts'
 import type { ChannelSeriesPoint } from './messages.ts'
 
 export const LOSS_KINDS = ['try-full', 'closed', 'cancelled', 'deadlock', 'undelivered'] as const

@@ -7,9 +7,9 @@
  *
  * Time comes from `clock` so the phases are testable; sockets are real.
  */
-import { realClock, sleep, type Clock } from '../../simulator/clock.ts'
-import { connectMqtt, endClient, parseBrokerUrl } from '../../simulator/mqtt-connect.ts'
-import { deriveRng } from '../../simulator/rng.ts'
+import { realClock, sleep, tickEvery, type Clock } from '../../core/clock.ts'
+import { connectMqtt, endClient, parseBrokerUrl } from '../../core/mqtt-connect.ts'
+import { deriveRng } from '../../core/rng.ts'
 import { startFaultProxy, type FaultProxy } from '../faults/proxy.ts'
 import { periodicWindows, singleWindow, WindowTimer, type FaultWindow } from '../faults/windows.ts'
 import { BoundedChannel } from './bounded-channel.ts'
@@ -19,7 +19,7 @@ import { MqttSink } from './mqtt-sink.ts'
 import { createPolicy } from './policies.ts'
 import { OpenLoopProducers } from './producers.ts'
 import { Pump } from './pump.ts'
-import { Ring } from './ring.ts'
+import { Ring } from '../../core/ring.ts'
 import { ChannelRequest, RequestPool, STAMP_BYTES, stampCalledAt, stampIntendedAt, stampSeq } from './requests.ts'
 import { Watchdog } from './watchdog.ts'
 
@@ -248,13 +248,4 @@ async function play(task: ChannelCellTask, clock: Clock, ro: CellRunOptions, sub
     faultWindows: faults.begun,
     ...(proxy ? { proxy: (({ accepted, refused, severed, bytesUp, bytesDown }) => ({ accepted, refused, severed, bytesUp, bytesDown }))(proxy.stats()) } : {}),
   }
-}
-
-/** Calls `fn` every `ms` until the returned stop function is called. */
-function tickEvery(clock: Clock, ms: number, fn: () => void): () => void {
-  let timer = clock.setTimeout(function tick() {
-    fn()
-    timer = clock.setTimeout(tick, ms)
-  }, ms)
-  return () => clock.clearTimeout(timer)
 }

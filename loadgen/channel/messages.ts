@@ -1,7 +1,7 @@
 /** Main thread ↔ channel worker messages: a small typed union, structured-clone safe. */
 import type { MessagePort } from 'node:worker_threads'
-import type { BrokerTarget } from '../../simulator/mqtt-connect.ts'
-import type { SeriesPoint } from '../metrics/series.ts'
+import type { BrokerTarget } from '../../core/mqtt-connect.ts'
+import type { SeriesPoint } from '../../core/series.ts'
 import type { PolicyName } from './policies.ts'
 
 export const FAULT_NAMES = ['stall', 'cut', 'slow-link', 'none'] as const

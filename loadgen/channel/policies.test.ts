@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { BoundedChannel } from './bounded-channel.ts'
 import { createPolicy, POLICY_NAMES, settledAtOnce } from './policies.ts'
-import { policyContract } from './policy-contract.ts'
+import { policyContract } from '../../test/support/policy-contract.ts'
 
 for (const name of POLICY_NAMES) policyContract(name)
 

@@ -13,7 +13,7 @@
  * come back as shared resolved promises, so the non-blocking policies allocate nothing per call.
  */
 import { BoundedChannel, ChannelClosedError } from './bounded-channel.ts'
-import { Ring } from './ring.ts'
+import { Ring } from '../../core/ring.ts'
 
 export const POLICY_NAMES = ['block', 'try', 'drop-newest', 'drop-oldest'] as const
 export type PolicyName = (typeof POLICY_NAMES)[number]

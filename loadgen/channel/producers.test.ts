@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../simulator/clock.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
 import { BoundedChannel } from './bounded-channel.ts'
 import { createPolicy, type PolicyName, type SubmitOutcome } from './policies.ts'
 import { OpenLoopProducers } from './producers.ts'

@@ -9,7 +9,7 @@
  * One timer drives every producer (the next intended time); per send nothing is allocated but the
  * async step itself and whatever the `make` hook returns.
  */
-import type { Clock, TimerHandle } from '../../simulator/clock.ts'
+import type { Clock, TimerHandle } from '../../core/clock.ts'
 import { setMaxListeners } from 'node:events'
 import { settledAtOnce, type SubmitOutcome } from './policies.ts'
 

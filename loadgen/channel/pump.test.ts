@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { ManualClock } from '../../simulator/clock.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
 import { BoundedChannel } from './bounded-channel.ts'
 import { Pump, type PumpRequest, type PumpSink } from './pump.ts'
 import { Watchdog } from './watchdog.ts'

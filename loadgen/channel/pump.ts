@@ -17,7 +17,7 @@
  * buffers take to fill).
  */
 import type { BoundedChannel } from './bounded-channel.ts'
-import { Ring } from './ring.ts'
+import { Ring } from '../../core/ring.ts'
 
 export type RequestKind = 'publish' | 'subscribe' | 'unsubscribe'
 

@@ -3,7 +3,7 @@
  * (no stall, connection up), and yet its progress counter has not moved for `timeoutMs`. Then it
  * calls `onStuck` once, so a deadlocked cell ends in bounded time instead of hanging the run.
  */
-import type { Clock, TimerHandle } from '../../simulator/clock.ts'
+import type { Clock, TimerHandle } from '../../core/clock.ts'
 
 export interface WatchdogProbe {
   /** Monotonic counter of the watched loop's steps. */

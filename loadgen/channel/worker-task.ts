@@ -1,5 +1,5 @@
 /** What a channel worker thread runs: one channel-capacity cell per task. */
-import { initWasm } from '../metrics/histogram.ts'
+import { initWasm } from '../../core/histogram.ts'
 import { runChannelCell } from './cell.ts'
 import type { ChannelCellTask, ChannelWorkerOutcome } from './messages.ts'
 

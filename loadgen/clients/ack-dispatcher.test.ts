@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../simulator/clock.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
 import { AckDispatcher, ackTypeOf, unexpectedAckMessage, type AckWaiter } from './ack-dispatcher.ts'
 
 function setup(strict: boolean) {

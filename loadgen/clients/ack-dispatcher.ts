@@ -11,8 +11,8 @@
  *
  * The table, not MQTT.js, decides: the client feeds it MQTT.js 'packetsend' / 'packetreceive' events.
  */
-import { realClock, type Clock } from '../../simulator/clock.ts'
-import { DeadlineQueue, type DeadlineEntry } from './deadline-queue.ts'
+import { realClock, type Clock } from '../../core/clock.ts'
+import { DeadlineQueue, type DeadlineEntry } from '../../core/deadline-queue.ts'
 
 export type AckType = 'PubAck' | 'SubAck' | 'UnsubAck'
 

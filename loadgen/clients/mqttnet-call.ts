@@ -1,6 +1,6 @@
 /** One MQTTnet-style ExecuteAsync in flight: its topics, its phase, and the one thing it waits for. */
 import type { AckType, AckWaiter } from './ack-dispatcher.ts'
-import type { DeadlineEntry } from './deadline-queue.ts'
+import type { DeadlineEntry } from '../../core/deadline-queue.ts'
 import type { CallResult } from './types.ts'
 
 export type Phase = 'start' | 'subscribe' | 'publish' | 'response' | 'unsubscribe' | 'done'

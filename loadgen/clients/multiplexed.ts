@@ -9,11 +9,11 @@
  * wait in FIFO order while their deadline runs; one that expires there is never published.
  */
 import type { IClientPublishOptions, IPublishPacket, MqttClient, Packet } from 'mqtt'
-import { realClock, type Clock } from '../../simulator/clock.ts'
-import { connectMqtt, endClient, protocolOf } from '../../simulator/mqtt-connect.ts'
-import { batchTopic, requestTopic, VERBS, type BatchItem, type Verb } from '../../simulator/protocol.ts'
-import { WriteCoalescer } from '../../simulator/write-coalescer.ts'
-import { DeadlineQueue, type DeadlineEntry } from './deadline-queue.ts'
+import { realClock, type Clock } from '../../core/clock.ts'
+import { connectMqtt, endClient, protocolOf } from '../../core/mqtt-connect.ts'
+import { batchTopic, requestTopic, VERBS, type BatchItem, type Verb } from '../../core/protocol.ts'
+import { WriteCoalescer } from '../../core/write-coalescer.ts'
+import { DeadlineQueue, type DeadlineEntry } from '../../core/deadline-queue.ts'
 import * as R from './results.ts'
 import type { CallOptions, CallResult, ClientOptions, ClientStats, RpcClient } from './types.ts'
 

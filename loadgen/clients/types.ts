@@ -2,9 +2,9 @@
  * The caller side's view of an RPC client. Every implementation runs the shared contract suite
  * (contract.ts); strategies only see this interface.
  */
-import type { Clock } from '../../simulator/clock.ts'
-import type { BrokerTarget, ProtocolChoice } from '../../simulator/mqtt-connect.ts'
-import type { BatchItem, Verb } from '../../simulator/protocol.ts'
+import type { Clock } from '../../core/clock.ts'
+import type { BrokerTarget, ProtocolChoice } from '../../core/mqtt-connect.ts'
+import type { BatchItem, Verb } from '../../core/protocol.ts'
 
 /** Error kinds reported per cell. `sent = ok + Σ errors + dropped` is checked for every cell. */
 export const ERROR_KINDS = [

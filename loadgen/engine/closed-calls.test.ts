@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../simulator/clock.ts'
-import { FakeRpcClient, type FakeClientOptions } from './fake-client.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
+import { FakeRpcClient, type FakeClientOptions } from '../../test/support/fake-client.ts'
 import type { SliceResult, UserPlan } from './types.ts'
 import { runUsers } from './users.ts'
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../simulator/clock.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
 import type { CallResult } from '../clients/types.ts'
-import { deviceError, FakeRpcClient } from './fake-client.ts'
+import { deviceError, FakeRpcClient } from '../../test/support/fake-client.ts'
 
 async function settle<T>(clock: ManualClock, p: Promise<T>): Promise<{ value: T; at: number }> {
   let at = Number.NaN

@@ -1,8 +1,8 @@
 /** Merging worker slices into one: counters add, histograms add exactly, series align by time. */
 import { ERROR_KINDS } from '../clients/types.ts'
 import { sumStats } from '../strategies/calls.ts'
-import { mergeEncoded } from '../metrics/histogram.ts'
-import { mergeSeries } from '../metrics/series.ts'
+import { mergeEncoded } from '../../core/histogram.ts'
+import { mergeSeries } from '../../core/series.ts'
 import { emptyCounts, type DeviceTarget, type SliceResult, type UserPlan } from './types.ts'
 
 export function mergeSlices(slices: readonly SliceResult[]): SliceResult {

@@ -1,6 +1,6 @@
 /** Worker ↔ main thread messages: a small typed union, structured-clone safe. */
 import type { MessagePort } from 'node:worker_threads'
-import type { BrokerTarget, ProtocolChoice } from '../../simulator/mqtt-connect.ts'
+import type { BrokerTarget, ProtocolChoice } from '../../core/mqtt-connect.ts'
 import type { LoadModel, SliceResult, UserPlan } from './types.ts'
 
 /** One worker's share of one cell. */

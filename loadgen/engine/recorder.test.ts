@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../simulator/clock.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
 import { ERROR_KINDS, type CallResult } from '../clients/types.ts'
-import { createHistogram, recordUs, summarize } from '../metrics/histogram.ts'
+import { createHistogram, recordUs, summarize } from '../../core/histogram.ts'
 import { checkAccounting, CallRecorder } from './recorder.ts'
 import { emptyCounts } from './types.ts'
 

@@ -10,8 +10,8 @@
  * (a device error code costs a Map update).
  */
 import { ERROR_KINDS, type CallResult, type ErrorKind } from '../clients/types.ts'
-import { createHistogram, destroyHistogram, recordUs, type Histogram } from '../metrics/histogram.ts'
-import { IntervalSeries, type IntervalSeriesOptions } from '../metrics/series.ts'
+import { createHistogram, destroyHistogram, recordUs, type Histogram } from '../../core/histogram.ts'
+import { IntervalSeries, type IntervalSeriesOptions } from '../../core/series.ts'
 import { emptyCounts, type Counts } from './types.ts'
 
 export interface CallRecorderOptions {

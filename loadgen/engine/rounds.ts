@@ -5,8 +5,8 @@
  * style), with the makespan from its actual start kept beside it. No round starts after the
  * duration; rounds in progress finish, bounded by their deadline.
  */
-import { sleep, type Clock } from '../../simulator/clock.ts'
-import { createHistogram, destroyHistogram, recordUs, type Histogram } from '../metrics/histogram.ts'
+import { sleep, type Clock } from '../../core/clock.ts'
+import { createHistogram, destroyHistogram, recordUs, type Histogram } from '../../core/histogram.ts'
 import type { StrategyRun } from '../strategies/types.ts'
 import type { CallRecorder } from './recorder.ts'
 

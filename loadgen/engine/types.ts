@@ -2,7 +2,7 @@
  * What one worker runs and what it sends back. The main thread plans `UserPlan`s, workers run them
  * with `runUsers` and return a `SliceResult` each; the main thread merges slices into a cell.
  */
-import type { SeriesPoint } from '../metrics/series.ts'
+import type { SeriesPoint } from '../../core/series.ts'
 import type { ClientStats, ErrorKind } from '../clients/types.ts'
 
 export interface DeviceTarget {

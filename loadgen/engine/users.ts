@@ -3,10 +3,10 @@
  * user's loop concurrently under the load model, closes the runs, checks the accounting invariant
  * and returns the slice's counters and encoded histograms.
  */
-import { realClock, type Clock, type TimerHandle } from '../../simulator/clock.ts'
+import { realClock, tickEvery, type Clock } from '../../core/clock.ts'
 import type { RpcClient } from '../clients/types.ts'
-import { encodeHistogram } from '../metrics/histogram.ts'
-import { epochClock, type NowClock } from '../metrics/series.ts'
+import { encodeHistogram } from '../../core/histogram.ts'
+import { epochClock, type NowClock } from '../../core/series.ts'
 import { sumStats } from '../strategies/calls.ts'
 import { configureStrategy } from '../strategies/registry.ts'
 import type { ClientKind, StrategyName, StrategyRun } from '../strategies/types.ts'
@@ -145,20 +145,5 @@ function progressOf(rec: CallRecorder, book: RoundBook, clock: Clock, start: num
     const { sent, ok, dropped } = rec
     const elapsedMs = clock.now() - start
     return { sent, ok, errors: rec.errorTotal, dropped, rounds: book.rounds, roundsPastDeadline: book.pastDeadline, elapsedMs }
-  }
-}
-
-/** Calls `fn` every `ms` on `clock` until the returned stop function is called. */
-function tickEvery(clock: Clock, ms: number, fn: () => void): () => void {
-  let handle: TimerHandle | undefined
-  let stopped = false
-  const tick = (): void => {
-    fn()
-    if (!stopped) handle = clock.setTimeout(tick, ms)
-  }
-  handle = clock.setTimeout(tick, ms)
-  return () => {
-    stopped = true
-    if (handle !== undefined) clock.clearTimeout(handle)
   }
 }

@@ -2,7 +2,7 @@
 import { MqttnetRpcClient } from '../clients/mqttnet.ts'
 import { MultiplexedRpcClient } from '../clients/multiplexed.ts'
 import type { RpcClient } from '../clients/types.ts'
-import { initWasm } from '../metrics/histogram.ts'
+import { initWasm } from '../../core/histogram.ts'
 import type { CellTask, StopMessage, WarmTask, WorkerOutcome, WorkerTick } from './messages.ts'
 import { runUsers } from './users.ts'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Mulberry32 } from '../../simulator/rng.ts'
+import { Mulberry32 } from '../../core/rng.ts'
 import { isPlain, LinkSchedule, sliceBytes } from './link.ts'
 
 describe('LinkSchedule', () => {

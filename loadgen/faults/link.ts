@@ -10,7 +10,7 @@
  *
  * More faults plug in here as conditions: loss (as retransmission delay), corruption, resets…
  */
-import type { Rng } from '../../simulator/rng.ts'
+import type { Rng } from '../../core/rng.ts'
 
 export interface LinkConditions {
   /** Bytes per second; undefined or 0 = unlimited. */

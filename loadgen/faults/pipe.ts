@@ -5,9 +5,9 @@
  * the destination pushes back, so TCP backpressure reaches the sender as over a real slow link.
  */
 import type net from 'node:net'
-import type { Clock, TimerHandle } from '../../simulator/clock.ts'
-import type { Rng } from '../../simulator/rng.ts'
-import { Ring } from '../channel/ring.ts'
+import type { Clock, TimerHandle } from '../../core/clock.ts'
+import type { Rng } from '../../core/rng.ts'
+import { Ring } from '../../core/ring.ts'
 import { isPlain, LinkSchedule, sliceBytes, type LinkConditions } from './link.ts'
 
 interface Chunk {

@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ManualClock } from '../../simulator/clock.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
 import { startFaultProxy, type FaultProxy } from './proxy.ts'
 
 /** A TCP server on 127.0.0.1:0 that records what it receives and answers with `reply(data)`. */

@@ -12,8 +12,8 @@
  * Time comes from an injected Clock, so shaping is exact under ManualClock in tests.
  */
 import net from 'node:net'
-import { realClock, type Clock } from '../../simulator/clock.ts'
-import type { Rng } from '../../simulator/rng.ts'
+import { realClock, type Clock } from '../../core/clock.ts'
+import type { Rng } from '../../core/rng.ts'
 import type { LinkConditions } from './link.ts'
 import { Pipe } from './pipe.ts'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../simulator/clock.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
 import { periodicWindows, singleWindow, WindowTimer } from './windows.ts'
 
 describe('fault windows', () => {

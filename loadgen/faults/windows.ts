@@ -2,7 +2,7 @@
  * When a fault is active, as time windows from the start of a run, played on a Clock: `on` at each
  * window's start, `off` at its end, and `finish()` lifts whatever is active and cancels the rest.
  */
-import type { Clock, TimerHandle } from '../../simulator/clock.ts'
+import type { Clock, TimerHandle } from '../../core/clock.ts'
 
 export interface FaultWindow {
   /** ms from the start */

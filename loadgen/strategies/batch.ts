@@ -5,9 +5,9 @@
  * call (sent, then ok or an error), and each item's latency is its batch's latency.
  */
 import type { CallOptions, CallResult, RpcClient } from '../clients/types.ts'
-import { MAX_BATCH_ITEMS, type BatchItem } from '../../simulator/protocol.ts'
+import { MAX_BATCH_ITEMS, type BatchItem } from '../../core/protocol.ts'
 import type { CallRecorder } from '../engine/recorder.ts'
-import type { Clock } from '../../simulator/clock.ts'
+import type { Clock } from '../../core/clock.ts'
 import { READ_PARAMS, pastDeadline, singleClientRun } from './calls.ts'
 import { rejectUnknown, type NoOptions } from './options.ts'
 import type { Strategy } from './types.ts'

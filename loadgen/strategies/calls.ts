@@ -2,9 +2,9 @@
  * The building blocks every strategy shares: one recorded call, one device chain
  * (open → read → close), reconnecting a torn-down client, and summing client stats.
  */
-import { sleep, type Clock, type TimerHandle } from '../../simulator/clock.ts'
+import { sleep, type Clock, type TimerHandle } from '../../core/clock.ts'
 import { emptyClientStats, type CallOptions, type ClientStats, type RpcClient } from '../clients/types.ts'
-import type { Verb } from '../../simulator/protocol.ts'
+import type { Verb } from '../../core/protocol.ts'
 import type { CallRecorder } from '../engine/recorder.ts'
 import type { DeviceTarget } from '../engine/types.ts'
 import type { StrategyContext, StrategyRun } from './types.ts'

@@ -8,7 +8,7 @@
  * deadline (one CancellationToken); once it has passed no new call starts, and a call that is never
  * sent is not counted at all.
  */
-import type { Clock } from '../../simulator/clock.ts'
+import type { Clock } from '../../core/clock.ts'
 import type { ClientStats, RpcClient } from '../clients/types.ts'
 import type { CallRecorder } from '../engine/recorder.ts'
 import type { DeviceTarget } from '../engine/types.ts'

@@ -1,6 +1,6 @@
 /** Synthetic but schema-valid results for gate and report tests: exact numbers, no load needed. */
-import { createHistogram, encodeHistogram, summarize } from '../../loadgen/metrics/histogram.ts'
-import type { CellResult, RunResult } from '../../reports/result.ts'
+import { createHistogram, encodeHistogram, summarize } from '../../core/histogram.ts'
+import type { CellResult, RunResult } from '../../core/result.ts'
 
 /** A cell whose repeats have the given p99s (µs) and throughputs; everything else consistent. */
 export function fakeCell(id: string, p99s: number[], rates: number[], counts = { sent: 1000, ok: 1000 }): CellResult {

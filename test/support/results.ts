@@ -4,9 +4,9 @@
  * channel-capacity cells with their optional blocking, uncorrected latency, channel block and
  * queue-depth series.
  */
-import { createHistogram, encodeHistogram, recordUs, summarize, type LatencySummary } from '../../loadgen/metrics/histogram.ts'
-import type { SeriesPoint } from '../../loadgen/metrics/series.ts'
-import { SCHEMA_VERSION, type CellResult, type RunResult } from '../../reports/result.ts'
+import { createHistogram, encodeHistogram, recordUs, summarize, type LatencySummary } from '../../core/histogram.ts'
+import type { SeriesPoint } from '../../core/series.ts'
+import { SCHEMA_VERSION, type CellResult, type RunResult } from '../../core/result.ts'
 
 /** mulberry32: small, seeded, good enough for test data. */
 export function rng(seed: number): () => number {

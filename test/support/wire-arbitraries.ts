@@ -4,7 +4,7 @@
  * failing at the first JSON.parse). Shared by the protocol, gateway and client property tests.
  */
 import fc from 'fast-check'
-import * as wire from '../../simulator/protocol.ts'
+import * as wire from '../../core/protocol.ts'
 
 /** One seed for every property: CI runs replay exactly. FLEETBENCH_FC_SEED explores other seeds locally. */
 export const FC_SEED = Number(process.env.FLEETBENCH_FC_SEED ?? 20_260_101)

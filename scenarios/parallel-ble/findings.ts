@@ -1,6 +1,6 @@
 /** What a parallel-ble run showed, in sentences computed from its measured cells only. */
-import { errorTotal, type CellResult } from '../reports/result.ts'
-import { formatMs } from '../reports/summary.ts'
+import { errorTotal, type CellResult } from '../../core/result.ts'
+import { formatMs } from '../../reports/summary.ts'
 
 const pct = (n: number, d: number): string => (d > 0 ? `${((100 * n) / d).toFixed(1)}%` : '0%')
 const per = (n: number, d: number): string => (d > 0 ? (n / d).toFixed(2) : '0')

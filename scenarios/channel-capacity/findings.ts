@@ -3,9 +3,9 @@
  * then the send-in-poll cell and any failed cell. Every figure and every trend word ("fell at every
  * step", "did not fall") is computed from the measured cells.
  */
-import { errorTotal, type CellResult } from '../reports/result.ts'
-import { formatMs, formatWait } from '../reports/summary.ts'
-import type { ChannelCapacityOptions } from './channel-capacity.ts'
+import { errorTotal, type CellResult } from '../../core/result.ts'
+import { formatMs, formatWait } from '../../reports/summary.ts'
+import type { ChannelCapacityOptions } from './index.ts'
 
 const n = (x: number): string => x.toLocaleString('en-US')
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`

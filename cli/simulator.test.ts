@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { connectMqtt, endClient } from './mqtt-connect.ts'
+import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
 
-const TSX = ['--import', 'tsx', 'simulator/cli.ts']
+const TSX = ['--import', 'tsx', 'cli/simulator.ts']
 
 function run(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -6,7 +6,7 @@
  * An entry carries its own heap position (`heapIndex`, -1 when not queued), so a caller can remove
  * it without a search and without allocating a handle.
  */
-import type { Clock, TimerHandle } from '../../simulator/clock.ts'
+import type { Clock, TimerHandle } from './clock.ts'
 
 export interface DeadlineEntry {
   /** Absolute time on the queue's clock (ms) at which the entry expires. */

@@ -2,8 +2,8 @@
  * The result file (`result.json`): what users script against with jq. Fields named in DESIGN.md
  * are the stable minimum; more may be added, none removed without a new schemaVersion.
  */
-import type { LatencySummary } from '../loadgen/metrics/histogram.ts'
-import type { SeriesPoint } from '../loadgen/metrics/series.ts'
+import type { LatencySummary } from './histogram.ts'
+import type { SeriesPoint } from './series.ts'
 
 export const SCHEMA_VERSION = 1
 

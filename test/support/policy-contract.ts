@@ -6,9 +6,9 @@
  * asserted exactly.
  */
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../simulator/clock.ts'
-import { BoundedChannel } from './bounded-channel.ts'
-import { createPolicy, type PolicyName, type SendPolicy, type SubmitOutcome } from './policies.ts'
+import { ManualClock } from './manual-clock.ts'
+import { BoundedChannel } from '../../loadgen/channel/bounded-channel.ts'
+import { createPolicy, type PolicyName, type SendPolicy, type SubmitOutcome } from '../../loadgen/channel/policies.ts'
 
 /** What happens to the request that finds the channel full. */
 export const OVERFLOW: Record<PolicyName, 'waits' | 'refused' | 'dropped' | 'drops-oldest'> = {

@@ -4,10 +4,10 @@
  * deadline (the reply then arrives late and counts in lateReplies). Failures are injected per call,
  * teardowns are simulated with `teardown()`, and every call and batch is logged with its send time.
  */
-import type { Clock, TimerHandle } from '../../simulator/clock.ts'
-import { sleep } from '../../simulator/clock.ts'
-import type { BatchItem, Verb } from '../../simulator/protocol.ts'
-import { emptyClientStats, type CallOptions, type CallResult, type ClientStats, type ErrorKind, type RpcClient } from '../clients/types.ts'
+import type { Clock, TimerHandle } from '../../core/clock.ts'
+import { sleep } from '../../core/clock.ts'
+import type { BatchItem, Verb } from '../../core/protocol.ts'
+import { emptyClientStats, type CallOptions, type CallResult, type ClientStats, type ErrorKind, type RpcClient } from '../../loadgen/clients/types.ts'
 
 /**
  * A latency in ms, fixed or per call: `target` is the device, or the gateway for a batch; `nth`

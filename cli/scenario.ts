@@ -1,10 +1,10 @@
 /** `npm run scenario -- <name|list> [options]`: parse, validate, run, write, print. */
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { runMain, strictParser, UsageError } from '../simulator/cli-support.ts'
-import { SCENARIOS } from './registry.ts'
-import { runScenario } from './run.ts'
-import type { ScenarioDefinition } from './types.ts'
+import { runMain, strictParser, UsageError } from '../core/cli-support.ts'
+import { SCENARIOS } from '../scenarios/registry.ts'
+import { runScenario } from '../scenarios/run.ts'
+import type { ScenarioDefinition } from '../scenarios/types.ts'
 
 const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
 

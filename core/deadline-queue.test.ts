@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../simulator/clock.ts'
+import { ManualClock } from '../test/support/manual-clock.ts'
 import { DeadlineQueue, type DeadlineEntry } from './deadline-queue.ts'
 
 interface E extends DeadlineEntry {

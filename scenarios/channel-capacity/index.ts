@@ -4,15 +4,15 @@
  * refused, and what it costs in end-to-end latency and memory. Plus one cell of the rumqtt #1025
  * deadlock pattern (awaiting send() inside the event loop), ended by a watchdog.
  */
-import { FAULT_NAMES, type FaultName } from '../loadgen/channel/messages.ts'
-import { POLICY_NAMES, type PolicyName } from '../loadgen/channel/policies.ts'
-import { CHANNEL_COLUMNS } from '../reports/summary.ts'
-import { integer, listOf, UsageError } from '../simulator/cli-support.ts'
-import { parseBrokerUrl } from '../simulator/mqtt-connect.ts'
-import { channelCapacityFindings } from './channel-capacity-findings.ts'
-import { executeChannelCells, type ChannelCellSpec } from './channel-runner.ts'
-import { choice, commonSpecs, int, ms, positiveRate, type CommonOptions } from './options.ts'
-import type { OptionSpec, ScenarioDefinition } from './types.ts'
+import { FAULT_NAMES, type FaultName } from '../../loadgen/channel/messages.ts'
+import { POLICY_NAMES, type PolicyName } from '../../loadgen/channel/policies.ts'
+import { CHANNEL_COLUMNS } from '../../reports/summary.ts'
+import { integer, listOf, UsageError } from '../../core/cli-support.ts'
+import { parseBrokerUrl } from '../../core/mqtt-connect.ts'
+import { channelCapacityFindings } from './findings.ts'
+import { executeChannelCells, type ChannelCellSpec } from '../channel-runner.ts'
+import { choice, commonSpecs, int, ms, positiveRate, type CommonOptions } from '../options.ts'
+import type { OptionSpec, ScenarioDefinition } from '../types.ts'
 
 export interface ChannelCapacityOptions extends Pick<CommonOptions, 'seed' | 'broker' | 'username' | 'password' | 'out' | 'qos'> {
   capacities: number[]

@@ -3,14 +3,14 @@
  * `Task.WhenAll(devices.Select(OpenBleAsync))` does, under each strategy people use when one MQTTnet
  * RPC client cannot be shared — and under the multiplexed client that makes the question go away.
  */
-import { STRATEGY_NAMES, type StrategyName } from '../loadgen/strategies/types.ts'
-import { listOf, UsageError } from '../simulator/cli-support.ts'
-import { parallelBleFindings } from './parallel-ble-findings.ts'
-import { executeRpcCells, type RpcCellSpec } from './rpc-runner.ts'
-import { brokerFaultSpec, type BrokerRestartFault } from './broker-fault.ts'
-import { rendezvousSpec, shardSpec, startAtSpec, type Shard } from './shard.ts'
-import { choice, commonDefaults, commonSpecs, int, ms, positiveRate, type CommonOptions } from './options.ts'
-import type { ScenarioDefinition } from './types.ts'
+import { STRATEGY_NAMES, type StrategyName } from '../../loadgen/strategies/types.ts'
+import { listOf, UsageError } from '../../core/cli-support.ts'
+import { parallelBleFindings } from './findings.ts'
+import { executeRpcCells, type RpcCellSpec } from '../rpc-runner.ts'
+import { brokerFaultSpec, type BrokerRestartFault } from '../broker-fault.ts'
+import { rendezvousSpec, shardSpec, startAtSpec, type Shard } from '../shard.ts'
+import { choice, commonDefaults, commonSpecs, int, ms, positiveRate, type CommonOptions } from '../options.ts'
+import type { ScenarioDefinition } from '../types.ts'
 
 export interface ParallelBleOptions extends CommonOptions {
   devices: number

@@ -7,12 +7,12 @@ import { appendFile, copyFile, mkdir, rename } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { duration, EXIT, runMain, strictParser, UsageError } from '../simulator/cli-support.ts'
-import { DEFAULT_GATE, gate, optionMismatch } from './gate.ts'
-import { gateJUnit, gateMarkdown, gateTable } from './gate-output.ts'
-import { readResult } from './read.ts'
-import { evaluateThresholds } from './thresholds.ts'
-import { writeFileAtomic } from './write.ts'
+import { duration, EXIT, runMain, strictParser, UsageError } from '../core/cli-support.ts'
+import { DEFAULT_GATE, gate, optionMismatch } from '../reports/gate.ts'
+import { gateJUnit, gateMarkdown, gateTable } from '../reports/gate-output.ts'
+import { readResult } from '../reports/read.ts'
+import { evaluateThresholds } from '../reports/thresholds.ts'
+import { writeFileAtomic } from '../reports/write.ts'
 
 function percent(name: string, raw: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(raw)

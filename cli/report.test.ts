@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../test/support/cli.ts'
 import { channelCapacityResult, parallelBleResult } from '../test/support/results.ts'
-import { readResult } from './read.ts'
+import { readResult } from '../reports/read.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetbench-report-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -14,7 +14,7 @@ const put = (name: string, value: unknown): string => {
   writeFileSync(p, typeof value === 'string' ? value : JSON.stringify(value))
   return p
 }
-const report = (...args: string[]): ReturnType<typeof runCli> => runCli('reports/cli.ts', args, 60_000)
+const report = (...args: string[]): ReturnType<typeof runCli> => runCli('cli/report.ts', args, 60_000)
 
 /** Bad input: exit 2, nothing on stdout, one line on stderr. */
 function expectUsage(r: Awaited<ReturnType<typeof runCli>>, message: RegExp): void {

@@ -1,11 +1,11 @@
 import type { AuthorizeSubscribeHandler } from 'aedes'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Simulation } from '../../simulator/fleet.ts'
-import { unexpectedAckMessage } from './ack-dispatcher.ts'
-import { deadlineIn, fixedProfile, okResult, rpcClientContract, startTestSim } from './contract.ts'
-import { MqttnetRpcClient, type MqttnetOptions } from './mqttnet.ts'
-import { startSlowLink, type SlowLink } from './slow-link.ts'
-import type { CallResult } from './types.ts'
+import type { Simulation } from '../simulator/fleet.ts'
+import { unexpectedAckMessage } from '../loadgen/clients/ack-dispatcher.ts'
+import { deadlineIn, fixedProfile, okResult, rpcClientContract, startTestSim } from './support/client-contract.ts'
+import { MqttnetRpcClient, type MqttnetOptions } from '../loadgen/clients/mqttnet.ts'
+import { startSlowLink, type SlowLink } from './support/slow-link.ts'
+import type { CallResult } from '../loadgen/clients/types.ts'
 
 rpcClientContract('mqttnet (lenient)', (broker, opts) => new MqttnetRpcClient({ broker, clientId: 'unset', ackMode: 'lenient', ...opts }), { lateRepliesReachClient: false })
 rpcClientContract('mqttnet (strict)', (broker, opts) => new MqttnetRpcClient({ broker, clientId: 'unset', ackMode: 'strict', ...opts }), { lateRepliesReachClient: false })

@@ -4,12 +4,12 @@
  */
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { GATEWAY_USERNAME_PREFIX } from './acl.ts'
-import { credentials, integer, oneOf, readablePem, runMain, shardOf, strictParser, UsageError } from './cli-support.ts'
-import { startSimulation, type Simulation } from './fleet.ts'
-import { parseBrokerUrl, type BrokerTarget } from './mqtt-connect.ts'
-import { getProfile, profileNames } from './profiles.ts'
-import * as wire from './protocol.ts'
+import { GATEWAY_USERNAME_PREFIX } from '../simulator/acl.ts'
+import { credentials, integer, oneOf, readablePem, runMain, shardOf, strictParser, UsageError } from '../core/cli-support.ts'
+import { startSimulation, type Simulation } from '../simulator/fleet.ts'
+import { parseBrokerUrl, type BrokerTarget } from '../core/mqtt-connect.ts'
+import { getProfile, profileNames } from '../simulator/profiles.ts'
+import * as wire from '../core/protocol.ts'
 
 const SCRIPT = 'simulator'
 

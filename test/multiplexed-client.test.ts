@@ -1,12 +1,12 @@
 import type { MqttClient } from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ManualClock } from '../../simulator/clock.ts'
-import { startSimulation, type Simulation } from '../../simulator/fleet.ts'
-import { connectMqtt, endClient } from '../../simulator/mqtt-connect.ts'
-import { mosquittoAvailable, startMosquitto, type MosquittoBroker } from '../../test/support/mosquitto.ts'
-import { deadlineIn, dropOnBroker, fixedProfile, okResult, rpcClientContract, sleepMs, startTestSim, until } from './contract.ts'
-import { MultiplexedRpcClient, type MultiplexedOptions } from './multiplexed.ts'
-import { startSlowLink } from './slow-link.ts'
+import { ManualClock } from './support/manual-clock.ts'
+import { startSimulation, type Simulation } from '../simulator/fleet.ts'
+import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
+import { mosquittoAvailable, startMosquitto, type MosquittoBroker } from './support/mosquitto.ts'
+import { deadlineIn, dropOnBroker, fixedProfile, okResult, rpcClientContract, sleepMs, startTestSim, until } from './support/client-contract.ts'
+import { MultiplexedRpcClient, type MultiplexedOptions } from '../loadgen/clients/multiplexed.ts'
+import { startSlowLink } from './support/slow-link.ts'
 
 rpcClientContract('multiplexed', (broker, opts) => new MultiplexedRpcClient({ broker, clientId: 'unset', ...opts }))
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { createHistogram, recordUs, summarize } from '../loadgen/metrics/histogram.ts'
-import type { CellResult } from '../reports/result.ts'
-import { channelCapacity, channelCells } from './channel-capacity.ts'
-import { channelCapacityFindings, trend } from './channel-capacity-findings.ts'
+import { createHistogram, recordUs, summarize } from '../../core/histogram.ts'
+import type { CellResult } from '../../core/result.ts'
+import { channelCapacity, channelCells } from './index.ts'
+import { channelCapacityFindings, trend } from './findings.ts'
 
 const summary = (us: number) => {
   const h = createHistogram()

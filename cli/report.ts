@@ -6,12 +6,12 @@
 import { resolve } from 'node:path'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { runMain, strictParser, UsageError } from '../simulator/cli-support.ts'
-import { mergeResults, type MergeOptions, type Timing } from './merge.ts'
-import { readResult } from './read.ts'
-import { reportPathFor, writeReport } from './report-file.ts'
-import type { RunResult } from './result.ts'
-import { writeResultJson } from './write.ts'
+import { runMain, strictParser, UsageError } from '../core/cli-support.ts'
+import { mergeResults, type MergeOptions, type Timing } from '../reports/merge.ts'
+import { readResult } from '../reports/read.ts'
+import { reportPathFor, writeReport } from '../reports/report-file.ts'
+import type { RunResult } from '../core/result.ts'
+import { writeResultJson } from '../reports/write.ts'
 
 async function writing<T>(path: string, f: () => Promise<T>): Promise<T> {
   try {

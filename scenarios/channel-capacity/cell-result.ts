@@ -3,13 +3,13 @@
  * ok = delivered, dropped = dropped, errors by kind (try-full, closed, cancelled, deadlock,
  * undelivered), so `sent = ok + Σ errors + dropped` is the cell's accounting invariant.
  */
-import type { ChannelCellData } from '../loadgen/channel/messages.ts'
-import { emptyClientStats } from '../loadgen/clients/types.ts'
-import { emptySummary, summarizeEncoded } from '../loadgen/metrics/histogram.ts'
-import { accountingError, type CellResult } from '../reports/result.ts'
-import type { BrokerCounts } from '../simulator/broker.ts'
-import type { ChannelCellSpec } from './channel-runner.ts'
-import { failedCell } from './cell-result.ts'
+import type { ChannelCellData } from '../../loadgen/channel/messages.ts'
+import { emptyClientStats } from '../../loadgen/clients/types.ts'
+import { emptySummary, summarizeEncoded } from '../../core/histogram.ts'
+import { accountingError, type CellResult } from '../../core/result.ts'
+import type { BrokerCounts } from '../../simulator/broker.ts'
+import type { ChannelCellSpec } from '../channel-runner.ts'
+import { failedCell } from '../cell-result.ts'
 
 const perSec = (n: number, ms: number): number => (ms > 0 ? Math.round((n / (ms / 1000)) * 100) / 100 : 0)
 

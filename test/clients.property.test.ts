@@ -16,14 +16,14 @@
 import fc from 'fast-check'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startSimulation, type Simulation } from '../../simulator/fleet.ts'
-import { connectMqtt, endClient } from '../../simulator/mqtt-connect.ts'
-import { MQTTNET_PREFIX } from '../../simulator/protocol.ts'
-import { anyString, FC_SEED, levelString, rawPayload } from '../../test/support/wire-arbitraries.ts'
-import { deadlineIn, fixedProfile, sleepMs, until } from './contract.ts'
-import { MqttnetRpcClient } from './mqttnet.ts'
-import { MultiplexedRpcClient } from './multiplexed.ts'
-import type { CallResult, ClientStats, RpcClient } from './types.ts'
+import { startSimulation, type Simulation } from '../simulator/fleet.ts'
+import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
+import { MQTTNET_PREFIX } from '../core/protocol.ts'
+import { anyString, FC_SEED, levelString, rawPayload } from './support/wire-arbitraries.ts'
+import { deadlineIn, fixedProfile, sleepMs, until } from './support/client-contract.ts'
+import { MqttnetRpcClient } from '../loadgen/clients/mqttnet.ts'
+import { MultiplexedRpcClient } from '../loadgen/clients/multiplexed.ts'
+import type { CallResult, ClientStats, RpcClient } from '../loadgen/clients/types.ts'
 
 const RUNS = 40
 const MAX_STEPS = 40

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startBroker, type EmbeddedBroker } from '../../simulator/broker.ts'
-import { decodeHistogram } from '../metrics/histogram.ts'
-import { runChannelCell } from './cell.ts'
-import type { ChannelCellTask } from './messages.ts'
+import { startBroker, type EmbeddedBroker } from '../simulator/broker.ts'
+import { decodeHistogram } from '../core/histogram.ts'
+import { runChannelCell } from '../loadgen/channel/cell.ts'
+import type { ChannelCellTask } from '../loadgen/channel/messages.ts'
 
 let broker: EmbeddedBroker
 beforeAll(async () => {

@@ -1,36 +1,5 @@
-/**
- * Time as a dependency. Everything that waits takes a Clock, so unit tests drive time with
- * ManualClock and get exact, fast results; production code uses realClock.
- */
-export interface TimerHandle {
-  readonly id: number
-}
-
-export interface Clock {
-  /** Milliseconds, monotonic (not wall time). */
-  now(): number
-  setTimeout(fn: () => void, ms: number): TimerHandle
-  clearTimeout(handle: TimerHandle): void
-}
-
-interface RealHandle extends TimerHandle {
-  timer: NodeJS.Timeout
-}
-
-export const realClock: Clock = {
-  now: () => performance.now(),
-  setTimeout(fn, ms) {
-    const timer = setTimeout(fn, ms)
-    return { id: 0, timer } as RealHandle
-  },
-  clearTimeout(handle) {
-    clearTimeout((handle as RealHandle).timer)
-  },
-}
-
-export function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.setTimeout(resolve, ms))
-}
+/** A clock for tests that only moves when told to, so timing tests are exact and fast. */
+import type { Clock, TimerHandle } from '../../core/clock.ts'
 
 interface ManualTimer {
   id: number

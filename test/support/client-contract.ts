@@ -7,11 +7,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { BrokerOptions } from '../../simulator/broker.ts'
-import { realClock } from '../../simulator/clock.ts'
+import { realClock } from '../../core/clock.ts'
 import { startSimulation, type Simulation } from '../../simulator/fleet.ts'
-import type { BrokerTarget } from '../../simulator/mqtt-connect.ts'
+import type { BrokerTarget } from '../../core/mqtt-connect.ts'
 import { PROFILES, type DeviceProfile, type Dist } from '../../simulator/profiles.ts'
-import type { CallResult, ClientOptions, RpcClient } from './types.ts'
+import type { CallResult, ClientOptions, RpcClient } from '../../loadgen/clients/types.ts'
 
 export const SLOW_MS = 120
 
