@@ -41,13 +41,13 @@ export async function measureHdrCost(values = 1_000_000, passes = 5): Promise<Hd
   await initWasm()
   const data = latencies(values)
   const histogramPass = (wasm: boolean) => (): void => {
-    const h = createHistogram({ wasm })
+    const h = createHistogram({ build: wasm ? 'wasm' : 'js' })
     for (let i = 0; i < data.length; i++) recordUs(h, data[i]!)
     destroyHistogram(h)
   }
   const ok = { ok: true, result: undefined } as const
   const recorderPass = (): void => {
-    const rec = new CallRecorder({ wasm: true })
+    const rec = new CallRecorder({}) // WebAssembly: initWasm() ran above
     for (let i = 0; i < data.length; i++) rec.recordResult(ok, data[i]!)
     rec.destroy()
   }

@@ -1,9 +1,9 @@
 /**
  * Floor (c): fleetbench's `multiplexed` strategy through the full path, built from the same pieces
  * `executeRpcCells` uses: `startSimulation` (the embedded Aedes broker in this process, or the fleet
- * attached to Mosquitto) with a fleet of the `instant` profile; `WorkerPool.runCell`, whose Piscina
+ * attached to Mosquitto) with a fleet of the `instant` profile; `RpcWorkerThreads.runCell`, whose Piscina
  * worker runs the strategy and records every call into WebAssembly HDR histograms (latency and the
- * per-second series) and whose slices are merged; `cellFromSlice` for the result cell; and the
+ * per-second series) and whose slices are merged; `rpcCellFromSlice` for the result cell; and the
  * result written with `writeResultJson`.
  *
  * One difference from `executeRpcCells`: the pool is shared by every (c) measurement of the bench,
@@ -17,10 +17,12 @@
  * brokers, as floor (b) speaks.
  */
 import { join } from 'node:path'
-import { WorkerPool } from '../loadgen/engine/pool.ts'
+import { RpcWorkerThreads } from '../loadgen/engine/worker-threads.ts'
 import { SCHEMA_VERSION, type RunResult } from '../core/result.ts'
 import { writeResultJson } from '../reports/write.ts'
-import { brokerDelta, cellFromSlice } from '../scenarios/cell-result.ts'
+import { errorTotal } from '../core/accounting.ts'
+import { brokerDelta } from '../core/counters.ts'
+import { rpcCellFromSlice } from '../scenarios/rpc/cell-result.ts'
 import { environment } from '../scenarios/environment.ts'
 import { AEDES_VERSION } from '../simulator/broker.ts'
 import { fleetLayout, startSimulation } from '../simulator/fleet.ts'
@@ -42,9 +44,9 @@ export interface LoadgenRun {
 const CELL = { id: 'multiplexed', labels: { strategy: 'multiplexed' } }
 
 /** One worker thread, as a scenario with `--workers 1`; reused by every (c) measurement. */
-export const createLoadgenPool = (): WorkerPool => new WorkerPool(1)
+export const createLoadgenPool = (): RpcWorkerThreads => new RpcWorkerThreads(1)
 
-export async function measureLoadgen(pool: WorkerPool, o: LoadgenRun): Promise<Measurement & { writeMs: number }> {
+export async function measureLoadgen(pool: RpcWorkerThreads, o: LoadgenRun): Promise<Measurement & { writeMs: number }> {
   const startedAt = new Date()
   const sim = await startSimulation(
     { devices: o.concurrency, gateways: 1, profile: getProfile('instant')!, seed: 1, protocolVersion: 4 },
@@ -52,7 +54,7 @@ export async function measureLoadgen(pool: WorkerPool, o: LoadgenRun): Promise<M
   )
   const devices = fleetLayout(o.concurrency, 1).flatMap((g) => g.deviceIds.map((deviceId) => ({ deviceId, gatewayId: g.gatewayId })))
   const load = { kind: 'closed-calls', durationMs: o.durationMs } as const
-  let run: Awaited<ReturnType<WorkerPool['runCell']>>
+  let run: Awaited<ReturnType<RpcWorkerThreads['runCell']>>
   let delta
   try {
     const before = sim.broker?.counts()
@@ -68,7 +70,6 @@ export async function measureLoadgen(pool: WorkerPool, o: LoadgenRun): Promise<M
       ackMode: 'lenient',
       qos: o.qos,
       clientIdPrefix: o.runId,
-      wasm: true,
       reconnectPeriodMs: 1000,
     })
     delta = brokerDelta(before, sim.broker?.counts())
@@ -76,7 +77,7 @@ export async function measureLoadgen(pool: WorkerPool, o: LoadgenRun): Promise<M
     await sim.close()
   }
   if (!run.ok) throw new Error(`loadgen cell failed: ${run.error}`)
-  const cell = cellFromSlice(CELL, run.slice, delta)
+  const cell = rpcCellFromSlice(CELL, run.slice, delta)
   if (cell.status !== 'ok') throw new Error(`loadgen cell ${cell.status}: ${cell.error ?? ''}`)
 
   const writeStart = performance.now()
@@ -104,7 +105,7 @@ export async function measureLoadgen(pool: WorkerPool, o: LoadgenRun): Promise<M
     qos: o.qos,
     concurrency: o.concurrency,
     calls: cell.counts.ok,
-    errors: Object.values(cell.counts.errors).reduce((a, b) => a + b, 0),
+    errors: errorTotal(cell.counts),
     elapsedMs: cell.elapsedMs,
     callsPerSec: cell.throughput.callsPerSec,
     p50Us: cell.latencyUs.p50,

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { planUsers } from '../loadgen/engine/merge.ts'
-import { WorkerPool } from '../loadgen/engine/pool.ts'
+import { RpcWorkerThreads } from '../loadgen/engine/worker-threads.ts'
 import { summarizeEncoded } from '../core/histogram.ts'
 import { fleetLayout } from '../simulator/fleet.ts'
 import { processCpuMs } from './proc-cpu.ts'
@@ -86,7 +86,7 @@ export async function measureWorkerScaling(o: ScalingOptions): Promise<ScalingRu
   const devicesN = o.devices ?? 256
   const gateways = o.gateways ?? 2
   const sim = await startSimulatorProcess(devicesN, gateways)
-  const pools = { 1: new WorkerPool(1), 2: new WorkerPool(2) } as const
+  const pools = { 1: new RpcWorkerThreads(1), 2: new RpcWorkerThreads(2) } as const
   const devices = fleetLayout(devicesN, gateways).flatMap((g) => g.deviceIds.map((deviceId) => ({ deviceId, gatewayId: g.gatewayId })))
   const users = planUsers(devices, 2)
   const runs: ScalingRun[] = []
@@ -107,7 +107,6 @@ export async function measureWorkerScaling(o: ScalingOptions): Promise<ScalingRu
       ackMode: 'lenient',
       qos: 1,
       clientIdPrefix: `${o.runId}-w${seq++}`,
-      wasm: true,
       reconnectPeriodMs: 1000,
     })
     const wallMs = performance.now() - started

@@ -40,8 +40,9 @@ describe('npm run report -- RESULT.json', () => {
 
   it.each([
     ['a corrupt file', () => put('corrupt.json', '{"schemaVersion": 1, "cells": ['), /^report: .*corrupt\.json: not JSON \(.+\); expected a result\.json written by npm run scenario$/],
-    ['a future schemaVersion', () => put('future.json', { ...parallelBleResult(), schemaVersion: 2 }), /^report: .*future\.json: written by a newer fleetbench \(schemaVersion 2; this one reads 1\); upgrade fleetbench to read it$/],
-    ['a schema violation', () => put('bad.json', { ...parallelBleResult(), cells: [{ id: 'x' }] }), /^report: .*bad\.json: not a valid fleetbench result: cells\[0\] has no labels/],
+    ['a future schemaVersion', () => put('future.json', { ...parallelBleResult(), schemaVersion: 3 }), /^report: .*future\.json: written by a newer fleetbench \(schemaVersion 3; this one reads 2\); upgrade fleetbench to read it$/],
+    ['a cell of no kind', () => put('bad.json', { ...parallelBleResult(), cells: [{ id: 'x' }] }), /^report: .*bad\.json: not a valid fleetbench result: cells\[0\] has no kind/],
+    ['a schema violation', () => put('bad2.json', { ...parallelBleResult(), cells: [{ kind: 'rpc', id: 'x' }] }), /^report: .*bad2\.json: not a valid fleetbench result: cells\[0\] has no labels/],
     ['a missing file', () => join(dir, 'nope.json'), /^report: cannot read .*nope\.json: no such file$/],
   ])('refuses %s with exit 2 and one line', async (_name, make, message) => {
     expectUsage(await report(make()), message)

@@ -4,10 +4,10 @@
  */
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { GATEWAY_USERNAME_PREFIX } from '../simulator/acl.ts'
-import { credentials, integer, oneOf, readablePem, runMain, shardOf, strictParser, UsageError } from '../core/cli-support.ts'
+import { brokerAccess, brokerUrl, callerCredentials } from '../core/broker-access.ts'
+import { integer, oneOf, readablePem, runMain, shardOf, strictParser, UsageError } from '../core/cli-support.ts'
 import { startSimulation, type Simulation } from '../simulator/fleet.ts'
-import { parseBrokerUrl, type BrokerTarget } from '../core/mqtt-connect.ts'
+import { parseBrokerUrl } from '../core/mqtt-connect.ts'
 import { getProfile, profileNames } from '../simulator/profiles.ts'
 import * as wire from '../core/protocol.ts'
 
@@ -43,26 +43,12 @@ async function main(): Promise<number> {
   const radioSlots = argv.radioSlots === undefined ? undefined : integer('radio-slots', argv.radioSlots, 1, 100_000)
   const maxPayloadBytes = integer('max-payload', argv.maxPayload, 256, 256 * 1024 * 1024)
   const protocol = oneOf('protocol', argv.protocol, ['auto', '4', '5'] as const)
-  const auth = argv.auth === undefined ? undefined : credentials('auth', argv.auth)
+  const auth = argv.auth === undefined ? undefined : callerCredentials('auth', argv.auth)
   const shard = shardOf('shard', argv.shard)
   if (shard && argv.broker === undefined) throw new UsageError(`--shard ${argv.shard} needs --broker: the shards' gateways must meet on one broker`)
-  if (auth?.username.startsWith(GATEWAY_USERNAME_PREFIX)) throw new UsageError(`--auth: usernames starting with ${GATEWAY_USERNAME_PREFIX} are reserved for the gateways; choose another`)
   const tls = { ca: pemFile('ca', argv.ca), cert: pemFile('cert', argv.cert), key: pemFile('key', argv.key) }
-  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new UsageError('--cert and --key go together: give both for a client certificate, or neither')
-  let external: BrokerTarget | undefined
-  if (argv.broker !== undefined) {
-    let secure: boolean
-    try {
-      secure = parseBrokerUrl(argv.broker).secure
-    } catch (err) {
-      throw new UsageError(`--broker: ${(err as Error).message}`)
-    }
-    if (auth !== undefined) throw new UsageError('--auth locks down the embedded broker; for --broker give its credentials with --username and --password')
-    if (!secure && (tls.ca ?? tls.cert) !== undefined) throw new UsageError('--ca, --cert and --key apply to an mqtts:// --broker; use mqtts://host:8883')
-    external = { url: argv.broker, username: argv.username, password: argv.password, ...tls }
-  } else if ((tls.ca ?? tls.cert) !== undefined) {
-    throw new UsageError('--ca, --cert and --key apply to an mqtts:// --broker; the embedded broker speaks plain MQTT on loopback')
-  }
+  const broker = argv.broker === undefined ? undefined : brokerUrl('broker', argv.broker)
+  const { external } = brokerAccess({ broker, username: argv.username, password: argv.password, auth, ...tls })
 
   let sim: Simulation
   try {

@@ -45,8 +45,8 @@ function recordAll(h: Histogram, values: readonly number[]): Histogram {
 
 const values = samples(20_000, 42)
 
-it('createHistogram({ wasm: true }) before initWasm says what to do', () => {
-  expect(() => createHistogram({ wasm: true })).toThrow(/await initWasm\(\)/)
+it("createHistogram({ build: 'wasm' }) before initWasm says what to do", () => {
+  expect(() => createHistogram({ build: 'wasm' })).toThrow(/await initWasm\(\)/)
 })
 
 describe('JS build', () => {
@@ -120,7 +120,7 @@ describe('WebAssembly build', () => {
   })
 
   it('gives identical percentiles, summary and encoding as the JS build', () => {
-    const wasm = recordAll(createHistogram({ wasm: true }), values)
+    const wasm = recordAll(createHistogram({ build: 'wasm' }), values)
     const js = recordAll(createHistogram(), values)
     expect(isWasmHistogram(wasm)).toBe(true)
     for (const p of [0, 1, 25, 50, 75, 90, 99, 99.9, 99.99, 100]) {
@@ -133,7 +133,7 @@ describe('WebAssembly build', () => {
   })
 
   it('records corrected and clamped values the same way as the JS build', () => {
-    const wasm = createHistogram({ wasm: true })
+    const wasm = createHistogram({ build: 'wasm' })
     const js = createHistogram()
     for (const h of [wasm, js]) {
       for (const v of [-1, NaN, 0.5, Infinity, 1e13]) recordUs(h, v)
@@ -145,9 +145,9 @@ describe('WebAssembly build', () => {
 
   it('adds across builds in both directions', () => {
     const whole = summarize(recordAll(createHistogram(), values))
-    const wasmHalf = recordAll(createHistogram({ wasm: true }), values.slice(0, 10_000))
+    const wasmHalf = recordAll(createHistogram({ build: 'wasm' }), values.slice(0, 10_000))
     const jsHalf = recordAll(createHistogram(), values.slice(10_000))
-    const wasmTarget = addInto(recordAll(createHistogram({ wasm: true }), values.slice(0, 10_000)), jsHalf)
+    const wasmTarget = addInto(recordAll(createHistogram({ build: 'wasm' }), values.slice(0, 10_000)), jsHalf)
     expect(summarize(wasmTarget)).toEqual(whole)
     expect(summarize(addInto(jsHalf, wasmHalf))).toEqual(whole)
     expect(mergeEncoded([encodeHistogram(wasmHalf), encodeHistogram(recordAll(createHistogram(), values.slice(10_000)))])).toBe(

@@ -1,13 +1,18 @@
 /**
- * The result file (`result.json`): what users script against with jq. Fields named in DESIGN.md
- * are the stable minimum; more may be added, none removed without a new schemaVersion.
+ * The result file (`result.json`): what users script against with jq. The fields every cell has
+ * (`id`, `labels`, `status`, `counts`, `throughput`, `latencyUs`, `series`, `broker` where measured)
+ * are the stable minimum; each kind of cell adds its own, and none carries a field that means
+ * nothing for its kind. Version-1 files are upgraded on read (result-upgrade.ts).
  */
+import type { BrokerCounts, ClientStats } from './counters.ts'
 import type { LatencySummary } from './histogram.ts'
 import type { SeriesPoint } from './series.ts'
 
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 export type CellStatus = 'ok' | 'deadlock' | 'failed'
+export const CELL_KINDS = ['rpc', 'channel'] as const
+export type CellKind = (typeof CELL_KINDS)[number]
 
 export interface CellCounts {
   sent: number
@@ -16,88 +21,110 @@ export interface CellCounts {
   errors: Record<string, number>
 }
 
-export interface CellResult {
+/** Packets the broker handled during the cell (embedded broker), or that the clients sent (external). */
+export type CellBrokerCounts = Omit<BrokerCounts, 'connect'> & { source: 'broker' | 'clients' }
+
+interface CellCommon {
   id: string
   labels: Record<string, string | number | boolean>
   status: CellStatus
   /** Why a cell failed or deadlocked, one line. */
   error?: string
   counts: CellCounts
+  elapsedMs: number
+}
+
+/** Figures of one repeat every kind keeps, so the gate can judge the spread between repeats. */
+export interface RepeatFigures {
+  callsPerSec: number
+  p50: number
+  p99: number
+  errorRate: number
+}
+
+/** parallel-ble and every scenario that makes RPC calls in rounds. */
+export interface RpcCell extends CellCommon {
+  kind: 'rpc'
   /** Device error codes behind errors['device-error']. */
   deviceErrors: Record<string, number>
-  /** Packets the broker handled during the cell (embedded broker), or that clients sent (external). */
-  broker: { subscribe: number; unsubscribe: number; publish: number; source: 'broker' | 'clients' }
-  clients: {
-    connections: number
-    subscribes: number
-    unsubscribes: number
-    lateReplies: number
-    unknownReplies: number
-    protocolViolations: number
-    peakInFlight: number
-    disconnectedCalls: number
-  }
+  broker: CellBrokerCounts
+  clients: ClientStats
   throughput: { callsPerSec: number; roundsPerSec: number }
   rounds: number
   roundsPastDeadline: number
   /** Open loop: intended rounds that never started because earlier ones ran late. */
   roundsMissed: number
-  elapsedMs: number
   /** Call latency. */
   latencyUs: LatencySummary
   /** Round makespan from the intended start (coordinated omission corrected) … */
   roundUs: LatencySummary
   /** … and from the actual start. */
   roundUncorrectedUs: LatencySummary
-  /** channel-capacity: how long each send held its producer (from the call until accepted or refused). */
-  blockingUs?: LatencySummary
-  /** channel-capacity: end-to-end latency from the actual send call (`latencyUs` is from the intended time). */
-  latencyUncorrectedUs?: LatencySummary
-  /** channel-capacity: the bounded channel in front of the client. */
-  channel?: ChannelCellStats
-  /** channel-capacity points also carry `queueDepth` (highest sampled) and `blocked` (producers held at the end). */
-  series: Array<SeriesPoint & { queueDepth?: number; blocked?: number }>
-  /** Each repeat's headline figures, so spread can be judged. */
-  repeats?: Array<{ callsPerSec: number; p50: number; p99: number; errorRate: number }>
+  series: SeriesPoint[]
+  repeats?: RepeatFigures[]
+}
+
+/** channel-capacity: a bounded request channel in front of one publishing client. */
+export interface ChannelCell extends CellCommon {
+  kind: 'channel'
+  /** Only when the embedded broker counted them: an external broker's packets are not guessed. */
+  broker?: CellBrokerCounts
+  throughput: { callsPerSec: number }
+  /** End-to-end latency from the intended send time … */
+  latencyUs: LatencySummary
+  /** … and from the actual send call. */
+  latencyUncorrectedUs: LatencySummary
+  /** How long each send held its producer (from the call until accepted or refused). */
+  blockingUs: LatencySummary
+  channel: ChannelCellStats
+  series: ChannelSeriesPoint[]
+  repeats?: ChannelRepeatFigures[]
+}
+
+export type CellResult = RpcCell | ChannelCell
+export type ChannelRepeatFigures = RepeatFigures & { blockingP99: number }
+export type AnyRepeatFigures = RepeatFigures & { blockingP99?: number }
+
+export type ChannelSeriesPoint = SeriesPoint & {
+  /** Highest queue depth (channel + ring) sampled in the interval. */
+  queueDepth: number
+  /** Producers blocked in send at the interval's end. */
+  blocked: number
 }
 
 /**
- * channel-capacity figures of one cell. Configuration (ring size) lives in the labels; everything
- * here is measured, so merges add counts and take the max of `max*`/`peak*`/`*Bytes` gauges.
+ * What a channel cell's worker measures, listed once: the worker sends these across the thread
+ * and the result cell keeps them as they are. Merges add counts and take the max of gauges.
  */
-export interface ChannelCellStats {
-  capacity: number
-  policy: string
-  fault: string
+export interface ChannelMeasures {
   /** Requests the producers made (= counts.sent); delivered = counts.ok. */
   produced: number
   delivered: number
   dropped: number
-  /** `try` policy: trySend refused because the channel was full (= counts.errors['try-full']). */
-  tryFailures: number
   /** Intended sends a blocked producer never got to make before the end (open loop, not in `produced`). */
   missed: number
   /** Deliveries seen twice (QoS 1 resent after a reconnect); not counted in `delivered` again. */
   duplicates: number
+  /** Publishes made by the incoming-message handler (send-in-poll cell). */
+  replies: number
   /** Requests queued in front of the event loop at once: channel + drop-oldest's ring. */
   maxQueueDepth: number
   maxChannelLength: number
   maxRingDepth: number
   /** Sends waiting at once for room in the channel. */
   maxBlockedSenders: number
-  /** In-flight QoS>0 publishes at once (bounded by maxInflight). */
-  peakInflight: number
+  /** In-flight QoS>0 publishes at once (bounded by maxInFlight). */
+  peakInFlight: number
   /** Requests the event loop took while disconnected: 0 by its rules. */
   takenWhileDown: number
+  /** Connections the publisher opened (1 + reconnects). */
+  connections: number
   /** Connection closes the publisher saw (during a cut, each refused reconnect attempt counts too). */
   disconnects: number
-  /** Publishes made by the incoming-message handler (send-in-poll cell). */
-  replies: number
   /** The whole process (broker included), sampled every 100 ms. */
   peakRssBytes: number
-  /** The cell worker's own V8 heap + array buffers: peak, and peak minus before the cell built anything. */
+  /** The cell worker's own V8 heap + array buffers at its peak. */
   peakMemoryBytes: number
-  memoryGrowthBytes: number
   produceMs: number
   /** Fault windows that began during production. */
   faultWindows: number
@@ -105,6 +132,35 @@ export interface ChannelCellStats {
   deadlockAfterMs?: number
   /** cut and slow-link: the fault proxy's counts. */
   proxy?: { accepted: number; refused: number; severed: number; bytesUp: number; bytesDown: number }
+}
+
+/** Every numeric channel measure, in the order results list them (deadlockAfterMs and proxy are optional extras). */
+export const CHANNEL_COUNTERS = [
+  'produced', 'delivered', 'dropped', 'missed', 'duplicates', 'replies',
+  'maxQueueDepth', 'maxChannelLength', 'maxRingDepth', 'maxBlockedSenders', 'peakInFlight', 'takenWhileDown',
+  'connections', 'disconnects', 'peakRssBytes', 'peakMemoryBytes', 'produceMs', 'faultWindows',
+] as const satisfies ReadonlyArray<keyof ChannelMeasures>
+
+/** The measures of a channel cell taken from whatever carries them (the worker's message). */
+export function channelMeasures(from: ChannelMeasures): ChannelMeasures {
+  const out = Object.fromEntries(CHANNEL_COUNTERS.map((k) => [k, from[k]])) as unknown as ChannelMeasures
+  if (from.deadlockAfterMs !== undefined) out.deadlockAfterMs = from.deadlockAfterMs
+  if (from.proxy !== undefined) out.proxy = from.proxy
+  return out
+}
+
+/** All channel measures at zero (a cell that could not run). */
+export const emptyChannelMeasures = (): ChannelMeasures => Object.fromEntries(CHANNEL_COUNTERS.map((k) => [k, 0])) as unknown as ChannelMeasures
+
+/** The channel block of a cell: its configuration, what was measured, and two derived figures. */
+export interface ChannelCellStats extends ChannelMeasures {
+  capacity: number
+  policy: string
+  fault: string
+  /** `try` policy: trySend refused because the channel was full (= counts.errors['try-full']). */
+  tryFailures: number
+  /** peakMemoryBytes minus the worker's memory before the cell built anything. */
+  memoryGrowthBytes: number
 }
 
 export interface ThresholdOutcome {
@@ -142,12 +198,5 @@ export interface RunResult {
   notes: string[]
 }
 
-/** sent = ok + Σ errors + dropped; returns a one-line complaint or undefined. */
-export function accountingError(cell: Pick<CellResult, 'id' | 'counts'>): string | undefined {
-  const { sent, ok, dropped, errors } = cell.counts
-  const errs = Object.values(errors).reduce((a, b) => a + b, 0)
-  if (sent === ok + errs + dropped) return undefined
-  return `cell ${cell.id}: accounting broken: sent ${sent} != ok ${ok} + errors ${errs} + dropped ${dropped}`
-}
-
-export const errorTotal = (c: CellCounts): number => Object.values(c.errors).reduce((a, b) => a + b, 0)
+export const isRpcCell = (c: CellResult): c is RpcCell => c.kind === 'rpc'
+export const isChannelCell = (c: CellResult): c is ChannelCell => c.kind === 'channel'

@@ -79,7 +79,7 @@ describe('IntervalSeries', () => {
   it('gives the same points with a WebAssembly histogram', async () => {
     await initWasm()
     const run = (wasm: boolean): SeriesPoint[] => {
-      const series = new IntervalSeries({ clock: new TestClock(), wasm })
+      const series = new IntervalSeries({ clock: new TestClock(), build: wasm ? 'wasm' : 'js' })
       for (let i = 0; i < 300; i++) series.recordOk((i * 7_919) % 100_000, i * 10)
       const points = series.snapshot(3_000)
       series.destroy()

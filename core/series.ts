@@ -44,10 +44,10 @@ export interface IntervalSeriesOptions {
   intervalMs?: number
   /** Default: clock.now() at construction. */
   startMs?: number
-  /** Use a WebAssembly histogram (needs `await initWasm()`; call `destroy()` when done). */
-  wasm?: boolean
   /** Keep each interval's encoded histogram (needed for exact merges). Default true. */
   keepHistograms?: boolean
+  /** The interval histogram's build; default: the thread's (see createHistogram). */
+  build?: 'js' | 'wasm'
 }
 
 export class IntervalSeries {
@@ -70,7 +70,7 @@ export class IntervalSeries {
     this.clock = opts.clock ?? epochClock
     this.startMs = opts.startMs ?? this.clock.now()
     this.keepHistograms = opts.keepHistograms ?? true
-    this.hist = createHistogram({ wasm: opts.wasm ?? false })
+    this.hist = createHistogram({ build: opts.build })
   }
 
   /**
@@ -100,7 +100,7 @@ export class IntervalSeries {
     return points
   }
 
-  /** Frees the interval histogram (matters for `wasm: true`). */
+  /** Frees the interval histogram (matters for WebAssembly histograms). */
   destroy(): void {
     destroyHistogram(this.hist)
   }

@@ -1,40 +1,17 @@
 /**
  * channel-capacity charts: how long publishers blocked, and what was dropped or refused, against the
- * channel's capacity, one line per policy (and per fault when the run has several). A cell belongs
- * here when its labels carry `capacity` and `policy` (or it has a `channel` block).
+ * channel's capacity, one line per policy (and per fault when the run has several): channel cells only.
  */
 import { BASELINE_DASH, colorOf, type ChartLine, type ChartSpec } from './chart-spec.ts'
-import type { CellResult } from '../core/result.ts'
+import type { ChannelCell } from '../core/result.ts'
 
-/** The channel block channel-capacity cells carry; every figure optional so older files render. */
-export interface ChannelStats {
-  capacity?: number
-  policy?: string
-  fault?: string
-  produced?: number
-  delivered?: number
-  dropped?: number
-  tryFailures?: number
-  maxQueueDepth?: number
-  peakRssBytes?: number
-}
-
-export type ChannelCell = CellResult & { channel?: ChannelStats }
-
-export function isChannelCell(c: CellResult): boolean {
-  const ch = (c as ChannelCell).channel
-  return (c.labels.capacity !== undefined && c.labels.policy !== undefined) || (ch?.capacity !== undefined && ch.policy !== undefined)
-}
-
-export function channelOf(c: CellResult): { capacity: number; policy: string; fault: string | undefined } {
-  const ch = (c as ChannelCell).channel
-  const fault = c.labels.fault ?? ch?.fault
-  return { capacity: Number(c.labels.capacity ?? ch?.capacity), policy: String(c.labels.policy ?? ch?.policy), fault: fault === undefined ? undefined : String(fault) }
+export function channelOf(c: ChannelCell): { capacity: number; policy: string; fault: string | undefined } {
+  return { capacity: c.channel.capacity, policy: c.channel.policy, fault: c.channel.fault }
 }
 
 interface Group {
   key: string
-  cells: Map<number, CellResult>
+  cells: Map<number, ChannelCell>
 }
 
 const AXES = new Set(['capacity', 'policy', 'fault'])
@@ -43,8 +20,8 @@ const AXES = new Set(['capacity', 'policy', 'fault'])
  * Labels that set a cell apart from others of its policy (e.g. `pattern: send-in-poll`); labels
  * every cell of the policy shares (drop-oldest's ring size) are left out of line names.
  */
-function distinct(cells: readonly CellResult[]): (c: CellResult) => string[] {
-  const byPolicy = new Map<string, CellResult[]>()
+function distinct(cells: readonly ChannelCell[]): (c: ChannelCell) => string[] {
+  const byPolicy = new Map<string, ChannelCell[]>()
   for (const c of cells) byPolicy.set(channelOf(c).policy, [...(byPolicy.get(channelOf(c).policy) ?? []), c])
   return (c) => {
     const peers = byPolicy.get(channelOf(c).policy) ?? []
@@ -55,7 +32,7 @@ function distinct(cells: readonly CellResult[]): (c: CellResult) => string[] {
   }
 }
 
-function groups(cells: readonly CellResult[], withFault: boolean): Group[] {
+function groups(cells: readonly ChannelCell[], withFault: boolean): Group[] {
   const out = new Map<string, Group>()
   const extra = distinct(cells)
   for (const c of cells) {
@@ -68,7 +45,7 @@ function groups(cells: readonly CellResult[], withFault: boolean): Group[] {
   return [...out.values()]
 }
 
-type Metric = (c: CellResult) => number | null
+type Metric = (c: ChannelCell) => number | null
 
 /** Lines per group (policy); a line with nothing to show (all null, or all 0 unless kept) is left out. */
 function lines(run: Group[], base: Group[], capacities: number[], series: Array<{ suffix: string; pick: Metric; dash?: number[]; keepZero: boolean }>): ChartLine[] {
@@ -89,13 +66,13 @@ function lines(run: Group[], base: Group[], capacities: number[], series: Array<
 
 const blockingMs = (stat: 'p50' | 'p99' | 'max'): Metric => (c) => {
   const b = c.blockingUs
-  return b && b.count > 0 && b[stat] > 0 ? b[stat] / 1000 : null
+  return b.count > 0 && b[stat] > 0 ? b[stat] / 1000 : null
 }
 
-const dropped: Metric = (c) => (c as ChannelCell).channel?.dropped ?? c.counts.dropped
-const tryFailures: Metric = (c) => (c as ChannelCell).channel?.tryFailures ?? c.counts.errors['try-full'] ?? null
+const dropped: Metric = (c) => c.channel.dropped
+const tryFailures: Metric = (c) => c.channel.tryFailures
 
-export function channelCharts(cells: readonly CellResult[], baseline: readonly CellResult[] = []): ChartSpec[] {
+export function channelCharts(cells: readonly ChannelCell[], baseline: readonly ChannelCell[] = []): ChartSpec[] {
   if (cells.length === 0) return []
   const faults = new Set(cells.map((c) => channelOf(c).fault))
   const withFault = faults.size > 1

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createHistogram, encodeHistogram, recordUs } from '../core/histogram.ts'
-import { channelCapacityResult, latencies, parallelBleResult } from '../test/support/results.ts'
+import { channel, channelCapacityResult, latencies, parallelBleResult } from '../test/support/results.ts'
 import { align, BASELINE_DASH } from './chart-spec.ts'
 import { reportCharts, spectrumPoints } from './charts.ts'
 
@@ -89,8 +89,8 @@ describe('reportCharts', () => {
     // Only block blocked in this result; the others are named in the explanation.
     expect(p99.lines.map((l) => l.label)).toEqual(['block'])
     expect(p99.explain).toContain('never blocked: try, drop-newest, drop-oldest')
-    const cap10 = r.cells.find((c) => c.id === 'cap-10-block')!
-    expect(p99.lines[0]!.values[2]).toBe(cap10.blockingUs!.p99 / 1000)
+    const cap10 = channel(r.cells.find((c) => c.id === 'cap-10-block'))
+    expect(p99.lines[0]!.values[2]).toBe(cap10.blockingUs.p99 / 1000)
     const losses = charts.find((c) => c.id === 'channel-losses')!
     expect(losses.lines.map((l) => l.label)).toEqual(['try: refused', 'drop-newest: dropped', 'drop-oldest: dropped'])
     expect(losses.explain).toContain('nothing lost: block')
@@ -98,7 +98,11 @@ describe('reportCharts', () => {
 
   it('channel-capacity with several faults draws one line per policy and fault', () => {
     const r = channelCapacityResult()
-    for (const [i, c] of r.cells.entries()) c.labels = { ...c.labels, fault: i % 2 ? 'stall' : 'cut' }
+    for (const [i, c] of r.cells.map(channel).entries()) {
+      const fault = i % 2 ? 'stall' : 'cut'
+      c.labels = { ...c.labels, fault }
+      c.channel.fault = fault
+    }
     const p50 = reportCharts(r).find((c) => c.id === 'blocking-p50')!
     expect(p50.lines.map((l) => l.label).sort()).toEqual(['block · cut', 'block · stall'])
   })

@@ -5,8 +5,8 @@
  */
 import { decodeHistogram } from '../core/histogram.ts'
 import type { SeriesPoint } from '../core/series.ts'
-import { channelCharts, isChannelCell } from './charts-channel.ts'
-import type { CellResult, RunResult } from '../core/result.ts'
+import { channelCharts } from './charts-channel.ts'
+import { isChannelCell, type CellResult, type RunResult } from '../core/result.ts'
 import { align, BASELINE_DASH, colorOf, type ChartLine, type ChartSpec } from './chart-spec.ts'
 
 /** Percentiles of the spectrum; each is drawn only when the cell has enough samples to resolve it. */

@@ -4,10 +4,9 @@
  * (one-sided Mann–Whitney U over the per-repeat figures). Broken accounting or a failed cell always
  * fails; so do failed thresholds.
  */
-import { accountingError, type CellResult, type RunResult, type ThresholdOutcome } from '../core/result.ts'
+import { accountingError, errorRate } from '../core/accounting.ts'
+import type { AnyRepeatFigures, CellResult, RunResult, ThresholdOutcome } from '../core/result.ts'
 import { mannWhitneyGreater, median } from './stats.ts'
-
-type Repeat = NonNullable<CellResult['repeats']>[number] & { blockingP99?: number }
 
 interface MetricDef {
   name: 'p50' | 'p99' | 'callsPerSec' | 'errorRate' | 'blockingP99'
@@ -15,21 +14,16 @@ interface MetricDef {
   /** errorRate compares absolute differences (a rate going from 0 has no relative change). */
   absolute?: boolean
   cell(c: CellResult): number | undefined
-  repeat(r: Repeat): number | undefined
+  repeat(r: AnyRepeatFigures): number | undefined
 }
 
 export const GATE_METRICS: readonly MetricDef[] = [
   { name: 'p50', better: 'lower', cell: (c) => (c.latencyUs.count > 0 ? c.latencyUs.p50 : undefined), repeat: (r) => r.p50 },
   { name: 'p99', better: 'lower', cell: (c) => (c.latencyUs.count > 0 ? c.latencyUs.p99 : undefined), repeat: (r) => r.p99 },
   { name: 'callsPerSec', better: 'higher', cell: (c) => c.throughput.callsPerSec, repeat: (r) => r.callsPerSec },
-  { name: 'errorRate', better: 'lower', absolute: true, cell: (c) => errorRate(c), repeat: (r) => r.errorRate },
-  { name: 'blockingP99', better: 'lower', cell: (c) => (c.blockingUs && c.blockingUs.count > 0 ? c.blockingUs.p99 : undefined), repeat: (r) => r.blockingP99 },
+  { name: 'errorRate', better: 'lower', absolute: true, cell: (c) => errorRate(c.counts), repeat: (r) => r.errorRate },
+  { name: 'blockingP99', better: 'lower', cell: (c) => (c.kind === 'channel' && c.blockingUs.count > 0 ? c.blockingUs.p99 : undefined), repeat: (r) => r.blockingP99 },
 ]
-
-function errorRate(c: CellResult): number {
-  const errs = Object.entries(c.counts.errors).reduce((t, [k, v]) => (k === 'device-error' ? t : t + v), 0)
-  return c.counts.sent > 0 ? errs / c.counts.sent : 0
-}
 
 export interface GateOptions {
   /** Relative change allowed before a metric counts as changed (0.1 = 10%). */
@@ -72,7 +66,7 @@ export interface GateReport {
 }
 
 const samples = (c: CellResult, m: MetricDef): number[] => {
-  const fromRepeats = (c.repeats ?? []).map((r) => m.repeat(r as Repeat)).filter((v): v is number => v !== undefined)
+  const fromRepeats = ((c.repeats ?? []) as AnyRepeatFigures[]).map((r) => m.repeat(r)).filter((v): v is number => v !== undefined)
   if (fromRepeats.length > 0) return fromRepeats
   const v = m.cell(c)
   return v === undefined ? [] : [v]

@@ -1,7 +1,8 @@
 /** The report's tables: cells, errors, thresholds, environment and options. All text escaped. */
 import { escapeHtml as esc } from './escape.ts'
 import type { MergedResult } from './merge.ts'
-import { errorTotal, type CellResult, type RunResult } from '../core/result.ts'
+import { errorRate, errorTotal } from '../core/accounting.ts'
+import type { CellResult, RunResult } from '../core/result.ts'
 import { formatMs } from './summary.ts'
 import type { LatencySummary } from '../core/histogram.ts'
 
@@ -35,11 +36,15 @@ function delta(now: number, before: number | undefined, higherIsBetter: boolean)
   return `<span class="${Math.abs(pct) < 0.05 ? '' : good ? 'better' : 'worse'}">${sign}${pct.toFixed(1)}%</span>`
 }
 
-type Extra = CellResult & { latencyUncorrectedUs?: LatencySummary }
+/** Figures only some kinds of cell have. */
+const roundOf = (c: CellResult): LatencySummary | undefined => (c.kind === 'rpc' ? c.roundUs : undefined)
+const blockingOf = (c: CellResult): LatencySummary | undefined => (c.kind === 'channel' ? c.blockingUs : undefined)
+const uncorrectedOf = (c: CellResult): LatencySummary | undefined => (c.kind === 'channel' ? c.latencyUncorrectedUs : undefined)
+const deviceErrorsOf = (c: CellResult): Record<string, number> => (c.kind === 'rpc' ? c.deviceErrors : {})
 
 export function cellsTable(cells: readonly CellResult[], colors: ReadonlyMap<string, string>, baseline?: RunResult): string {
   const base = new Map(baseline?.cells.map((c) => [c.id, c]))
-  const some = (f: (c: Extra) => boolean): boolean => cells.some(f)
+  const some = (f: (c: CellResult) => boolean): boolean => cells.some(f)
   const columns: Column[] = [
     {
       title: 'cell',
@@ -55,10 +60,10 @@ export function cellsTable(cells: readonly CellResult[], colors: ReadonlyMap<str
     { title: 'p99.9', cell: (c) => ms(c.latencyUs, 'p999') },
     { title: 'max', cell: (c) => ms(c.latencyUs, 'max') },
   ]
-  if (some((c) => (c.latencyUncorrectedUs?.count ?? 0) > 0)) columns.push({ title: 'p99 uncorr.', cell: (c) => ms((c as Extra).latencyUncorrectedUs, 'p99') })
-  if (some((c) => (c.roundUs?.count ?? 0) > 0)) columns.push({ title: 'round p99', cell: (c) => ms(c.roundUs, 'p99') })
-  if (some((c) => (c.blockingUs?.count ?? 0) > 0)) {
-    columns.push({ title: 'blocking p99', cell: (c) => ms(c.blockingUs, 'p99') }, { title: 'blocking max', cell: (c) => ms(c.blockingUs, 'max') })
+  if (some((c) => (uncorrectedOf(c)?.count ?? 0) > 0)) columns.push({ title: 'p99 uncorr.', cell: (c) => ms(uncorrectedOf(c), 'p99') })
+  if (some((c) => (roundOf(c)?.count ?? 0) > 0)) columns.push({ title: 'round p99', cell: (c) => ms(roundOf(c), 'p99') })
+  if (some((c) => (blockingOf(c)?.count ?? 0) > 0)) {
+    columns.push({ title: 'blocking p99', cell: (c) => ms(blockingOf(c), 'p99') }, { title: 'blocking max', cell: (c) => ms(blockingOf(c), 'max') })
   }
   columns.push(
     { title: 'sent', cell: (c) => num(c.counts.sent) },
@@ -84,22 +89,23 @@ export function errorsTable(cells: readonly CellResult[]): string {
     { title: 'cell', left: true, cell: (c) => esc(c.id) },
     { title: 'sent', cell: (c) => num(c.counts.sent) },
     ...seen.map((k): Column => ({ title: k, cell: (c) => num(c.counts.errors[k] ?? 0) })),
-    { title: 'error rate', cell: (c) => (c.counts.sent > 0 ? `${((100 * errorTotal(c.counts)) / c.counts.sent).toFixed(1)}%` : '-') },
+    { title: 'error rate', cell: (c) => (c.counts.sent > 0 ? `${(100 * errorRate(c.counts)).toFixed(1)}%` : '-') },
   ]
-  if (cells.some((c) => Object.values(c.deviceErrors ?? {}).some((n) => n > 0)))
+  if (cells.some((c) => Object.values(deviceErrorsOf(c)).some((n) => n > 0)))
     columns.push({
       title: 'device error codes',
       left: true,
       wrap: true,
       cell: (c) =>
-        Object.entries(c.deviceErrors ?? {})
+        Object.entries(deviceErrorsOf(c))
           .filter(([, n]) => n > 0)
           .map(([code, n]) => `${esc(code)} ${num(n)}`)
           .join(', ') || '-',
     })
   if (cells.some((c) => c.error !== undefined)) columns.push({ title: 'cell error', left: true, wrap: true, cell: (c) => (c.error === undefined ? '' : esc(c.error)) })
+  const rate = '<p class="caption">Error rate: the errors of every kind but device-error (a device that answered with an error did answer), over the calls sent; the same rate thresholds and the gate judge.</p>'
   const note = quiet.length > 0 ? `<p class="caption">No ${quiet.map(esc).join(', ')} errors in any cell.</p>` : ''
-  return `${table(cells, columns, 'errors-table')}\n${note}`
+  return `${table(cells, columns, 'errors-table')}\n${rate}\n${note}`
 }
 
 export function thresholdsTable(result: RunResult): string {

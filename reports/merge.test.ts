@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { createHistogram, decodeHistogram, recordUs, summarize } from '../core/histogram.ts'
 import { UsageError } from '../core/cli-support.ts'
-import { cellOf, channelCapacityResult, latencies, resultOf } from '../test/support/results.ts'
+import { cellOf, channel, channelCapacityResult, latencies, resultOf, rpc } from '../test/support/results.ts'
 import { detectTiming, mergeCells, mergeResults } from './merge.ts'
 import { validateResult } from './read.ts'
-import type { CellResult } from '../core/result.ts'
+import type { CellResult, ChannelCell } from '../core/result.ts'
 
 /** One sample set, its two disjoint halves recorded as two results of the same cells. */
 function halves(): { all: Map<string, number[]>; a: CellResult[]; b: CellResult[] } {
@@ -43,7 +43,7 @@ describe('mergeResults: exact, from disjoint halves of one sample set', () => {
   })
 
   it('adds counters and error kinds, keeps the accounting invariant, and validates', () => {
-    const [ca, cb, cm] = [A.cells[0]!, B.cells[0]!, merged.cells[0]!]
+    const [ca, cb, cm] = [rpc(A.cells[0]), rpc(B.cells[0]), rpc(merged.cells[0])]
     expect(cm.counts).toEqual({ sent: ca.counts.sent + cb.counts.sent, ok: ca.counts.ok + cb.counts.ok, dropped: 0, errors: { timeout: 8, 'device-error': 1, disconnected: 2 } })
     expect(cm.rounds).toBe(ca.rounds + cb.rounds)
     expect(cm.clients.connections).toBe(8)
@@ -68,7 +68,7 @@ describe('mergeResults: exact, from disjoint halves of one sample set', () => {
   })
 
   it('recomputes throughput from the merged counts over the shared elapsed time (concurrent parts)', () => {
-    const cm = merged.cells[0]!
+    const cm = rpc(merged.cells[0])
     expect(cm.elapsedMs).toBe(3000)
     expect(cm.throughput.callsPerSec).toBe(Math.round((cm.counts.ok / 3) * 100) / 100)
     expect(cm.throughput.roundsPerSec).toBe(Math.round((cm.rounds / 3) * 100) / 100)
@@ -116,21 +116,19 @@ describe('mergeResults refuses what it cannot merge exactly', () => {
 })
 
 describe('mergeCells on channel-capacity cells (optional fields)', () => {
-  const one = channelCapacityResult(1).cells.find((c) => c.id === 'cap-10-block')!
-  const two = channelCapacityResult(2).cells.find((c) => c.id === 'cap-10-block')!
-  type Channel = { capacity: number; produced: number; dropped: number; maxQueueDepth: number; peakRssBytes: number; policy: string }
-  const ch = (c: CellResult): Channel => (c as CellResult & { channel: Channel }).channel
+  const one = channel(channelCapacityResult(1).cells.find((c) => c.id === 'cap-10-block'))
+  const two = channel(channelCapacityResult(2).cells.find((c) => c.id === 'cap-10-block'))
+  const ch = (c: CellResult): ChannelCell['channel'] => channel(c).channel
 
   it('adds channel counters, keeps peaks as maxima and the configuration as is; blocking merges by histogram', () => {
-    const bigger = { ...two, channel: { ...ch(two), maxQueueDepth: 99, peakRssBytes: 1 } } as CellResult
-    const m = mergeCells([one, bigger], 'concurrent')
+    const bigger: ChannelCell = { ...two, channel: { ...ch(two), maxQueueDepth: 99, peakRssBytes: 1 } }
+    const m = channel(mergeCells([one, bigger], 'concurrent'))
     expect(ch(m)).toMatchObject({ capacity: 10, policy: 'block', produced: ch(one).produced + ch(two).produced, maxQueueDepth: 99, peakRssBytes: ch(one).peakRssBytes })
-    expect(m.blockingUs!.count).toBe(one.blockingUs!.count + two.blockingUs!.count)
-    const both = decodeHistogram(one.blockingUs!.hist)
-    both.add(decodeHistogram(two.blockingUs!.hist))
-    expect(m.blockingUs!.p99).toBe(both.getValueAtPercentile(99))
-    const unc = (c: CellResult): { count: number } => (c as CellResult & { latencyUncorrectedUs: { count: number } }).latencyUncorrectedUs
-    expect(unc(m).count).toBe(unc(one).count + unc(two).count)
+    expect(m.blockingUs.count).toBe(one.blockingUs.count + two.blockingUs.count)
+    const both = decodeHistogram(one.blockingUs.hist)
+    both.add(decodeHistogram(two.blockingUs.hist))
+    expect(m.blockingUs.p99).toBe(both.getValueAtPercentile(99))
+    expect(m.latencyUncorrectedUs.count).toBe(one.latencyUncorrectedUs.count + two.latencyUncorrectedUs.count)
   })
 
   it('keeps queue depth per second as a maximum', () => {

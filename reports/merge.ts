@@ -11,7 +11,9 @@
 import { mergeEncoded, summarizeEncoded, type LatencySummary } from '../core/histogram.ts'
 import { mergeSeries, type SeriesPoint } from '../core/series.ts'
 import { UsageError } from '../core/cli-support.ts'
-import { accountingError, SCHEMA_VERSION, type CellResult, type CellStatus, type RunResult } from '../core/result.ts'
+import { accountingError, perSec } from '../core/accounting.ts'
+import { GAUGE_KEY as GAUGE } from '../core/counters.ts'
+import { SCHEMA_VERSION, type CellResult, type CellStatus, type RpcCell, type RunResult } from '../core/result.ts'
 import { evaluateThresholds } from './thresholds.ts'
 
 export type Timing = 'concurrent' | 'sequential'
@@ -23,8 +25,6 @@ export interface MergeInfo {
 
 export type MergedResult = RunResult & { merged?: MergeInfo }
 
-/** Keys whose numbers are peaks or gauges (a depth, a memory size): merged with max, not added. */
-const GAUGE = /^(max|peak|baseline)|(depth|bytes)$/i
 /** Keys whose numbers are minima. */
 const MINIMUM = /^min/i
 /** Keys whose numbers identify a cell's configuration: must be equal across parts. */
@@ -99,11 +99,12 @@ export function mergeCells(parts: readonly CellResult[], timing: Timing): CellRe
   if (!first) throw new Error('mergeCells needs at least one cell')
   for (const p of parts) {
     if (p.id !== first.id) throw new UsageError(`cannot merge cell ${first.id} with cell ${p.id}`)
+    if (p.kind !== first.kind) throw new UsageError(`cannot merge: cell ${first.id} is a ${first.kind} cell in one result and a ${p.kind} cell in another`)
     if (JSON.stringify(p.labels) !== JSON.stringify(first.labels))
       throw new UsageError(`cannot merge: cell ${first.id} has different labels in the results (${JSON.stringify(first.labels)} vs ${JSON.stringify(p.labels)})`)
   }
   const records = parts as unknown as Array<Record<string, unknown>>
-  const special = new Set(['id', 'labels', 'status', 'error', 'throughput', 'elapsedMs', 'series', 'broker'])
+  const special = new Set(['kind', 'id', 'labels', 'status', 'error', 'throughput', 'elapsedMs', 'series', 'broker'])
   const keys = [...new Set(records.flatMap((r) => Object.keys(r)))].filter((k) => !special.has(k))
   const rest = Object.fromEntries(keys.map((k) => [k, mergeValue(k, records.map((r) => r[k]), `cell ${first.id}`, timing)]))
 
@@ -118,21 +119,20 @@ export function mergeCells(parts: readonly CellResult[], timing: Timing): CellRe
   cell.elapsedMs = elapsedMs
   cell.series = timing === 'concurrent' ? alignSeries(parts.map((p) => p.series)) : concatSeries(parts.map((p) => p.series))
   if (parts.every((p) => p.broker !== undefined)) {
-    const b = mergeValue('broker', parts.map((p) => ({ ...p.broker, source: undefined })), `cell ${first.id}`, timing) as CellResult['broker']
-    cell.broker = { ...b, source: parts.every((p) => p.broker.source === 'broker') ? 'broker' : 'clients' }
-  }
+    const b = mergeValue('broker', parts.map((p) => ({ ...p.broker, source: undefined })), `cell ${first.id}`, timing) as NonNullable<CellResult['broker']>
+    cell.broker = { ...b, source: parts.every((p) => p.broker?.source === 'broker') ? 'broker' : 'clients' }
+  } else delete cell.broker
   // Rates: recomputed from the merged counts where the count is known, else time-weighted.
-  const secs = elapsedMs / 1000
   const throughput: Record<string, number> = {}
   for (const k of new Set(parts.flatMap((p) => Object.keys(p.throughput)))) {
     const weighted = parts.reduce((a, p, i) => a + ((p.throughput as Record<string, number>)[k] ?? 0) * elapsed[i]!, 0)
     throughput[k] = elapsedMs > 0 ? round2(weighted / elapsedMs) : 0
   }
-  if (secs > 0) {
-    throughput.callsPerSec = round2(cell.counts.ok / secs)
-    if (typeof cell.rounds === 'number' && 'roundsPerSec' in throughput) throughput.roundsPerSec = round2(cell.rounds / secs)
+  if (elapsedMs > 0) {
+    throughput.callsPerSec = perSec(cell.counts.ok, elapsedMs)
+    if (cell.kind === 'rpc') throughput.roundsPerSec = perSec(cell.rounds, elapsedMs)
   }
-  cell.throughput = throughput as CellResult['throughput']
+  cell.throughput = throughput as RpcCell['throughput']
   const broken = accountingError(cell)
   if (broken && cell.status !== 'failed') return { ...cell, status: 'failed', error: broken }
   return cell

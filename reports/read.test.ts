@@ -34,14 +34,14 @@ describe('validateResult against reports/result.schema.json', () => {
   })
 
   it('refuses a newer schemaVersion before judging the shape', () => {
-    expect(message(() => validateResult({ schemaVersion: 2, whatever: true }, 'new.json'))).toBe(
-      'new.json: written by a newer fleetbench (schemaVersion 2; this one reads 1); upgrade fleetbench to read it',
+    expect(message(() => validateResult({ schemaVersion: 3, whatever: true }, 'new.json'))).toBe(
+      'new.json: written by a newer fleetbench (schemaVersion 3; this one reads 2); upgrade fleetbench to read it',
     )
   })
 
   it.each([
     ['no schemaVersion', (r: Record<string, unknown>) => delete r.schemaVersion, 'the top level has no schemaVersion'],
-    ['schemaVersion 0', (r: Record<string, unknown>) => (r.schemaVersion = 0), 'schemaVersion must be 1'],
+    ['schemaVersion 0', (r: Record<string, unknown>) => (r.schemaVersion = 0), 'schemaVersion must be 2'],
     ['a missing cell field', (r: Record<string, unknown>) => delete (r.cells as Array<Record<string, unknown>>)[1]!.latencyUs, 'cells[1] has no latencyUs'],
     ['a wrong type', (r: Record<string, unknown>) => (((r.cells as Array<Record<string, { sent: unknown }>>)[0]!.counts!.sent = 'many')), 'cells[0].counts.sent must be integer'],
     ['a negative count', (r: Record<string, unknown>) => (((r.cells as Array<Record<string, { errors: Record<string, number> }>>)[0]!.counts!.errors.timeout = -1)), 'cells[0].counts.errors.timeout must be >= 0'],

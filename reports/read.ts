@@ -1,6 +1,7 @@
 /**
- * Reading a result file: every result is checked against `result.schema.json` (JSON Schema 2020-12)
- * before anything renders, merges or gates it. Bad input is a UsageError with one line that says
+ * Reading a result file: every result is checked against `core/result.schema.json` (JSON Schema
+ * 2020-12) before anything renders, merges or gates it; a version-1 file is checked against
+ * `core/result.v1.schema.json` and then upgraded. Bad input is a UsageError with one line that says
  * which file, what is wrong, and what to do.
  */
 import { readFileSync } from 'node:fs'
@@ -8,17 +9,29 @@ import { readFile } from 'node:fs/promises'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import { UsageError } from '../core/cli-support.ts'
 import { SCHEMA_VERSION, type RunResult } from '../core/result.ts'
+import { upgradeResultV1 } from '../core/result-upgrade.ts'
 
 export const SCHEMA_URL = new URL('../core/result.schema.json', import.meta.url)
+export const SCHEMA_V1_URL = new URL('../core/result.v1.schema.json', import.meta.url)
 
-let validator: ValidateFunction | undefined
+const validators = new Map<URL, ValidateFunction>()
 
-function validate(): ValidateFunction {
-  if (!validator) {
-    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object
-    validator = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true }).compile(schema)
+function validator(url: URL): ValidateFunction {
+  let v = validators.get(url)
+  if (!v) {
+    const schema = JSON.parse(readFileSync(url, 'utf8')) as object
+    v = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true, discriminator: true }).compile(schema)
+    validators.set(url, v)
   }
-  return validator
+  return v
+}
+
+function check(url: URL, value: unknown, source: string): void {
+  const v = validator(url)
+  if (!v(value)) {
+    const first = v.errors?.[0]
+    throw new UsageError(`${source}: not a valid fleetbench result: ${first ? describe(first) : 'unknown schema error'} (see core/${url.pathname.split('/').pop()})`)
+  }
 }
 
 /** `/cells/0/counts/sent` → `cells[0].counts.sent`. */
@@ -57,11 +70,13 @@ export function validateResult(value: unknown, source: string): RunResult {
     if (typeof v === 'number' && v > SCHEMA_VERSION)
       throw new UsageError(`${source}: written by a newer fleetbench (schemaVersion ${v}; this one reads ${SCHEMA_VERSION}); upgrade fleetbench to read it`)
   }
-  const check = validate()
-  if (!check(value)) {
-    const first = check.errors?.[0]
-    throw new UsageError(`${source}: not a valid fleetbench result: ${first ? describe(first) : 'unknown schema error'} (see reports/result.schema.json)`)
+  if (typeof value === 'object' && value !== null && (value as { schemaVersion?: unknown }).schemaVersion === 1) {
+    check(SCHEMA_V1_URL, value, source)
+    const upgraded = upgradeResultV1(value as Record<string, unknown>)
+    check(SCHEMA_URL, upgraded, `${source} (upgraded from version 1)`)
+    return upgraded
   }
+  check(SCHEMA_URL, value, source)
   return value as RunResult
 }
 

@@ -1,5 +1,5 @@
 /** The terminal summary: one row per cell, then the findings. Plain text, no colours when piped. */
-import { errorTotal, type CellResult, type RunResult } from '../core/result.ts'
+import type { CellResult, RunResult } from '../core/result.ts'
 
 export function formatMs(us: number): string {
   if (us === 0) return '-'
@@ -9,58 +9,19 @@ export function formatMs(us: number): string {
   return `${(ms / 1000).toFixed(2)}s`
 }
 
-const num = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+export const num = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
-export interface Column {
+export interface Column<C extends CellResult = CellResult> {
   title: string
-  value: (c: CellResult) => string
+  value: (c: C) => string
   align?: 'left' | 'right'
 }
-
-export const PARALLEL_COLUMNS: Column[] = [
-  { title: 'cell', value: (c) => c.id, align: 'left' },
-  { title: 'status', value: (c) => c.status, align: 'left' },
-  { title: 'calls/s', value: (c) => num(c.throughput.callsPerSec, 1) },
-  { title: 'rounds/s', value: (c) => num(c.throughput.roundsPerSec, 2) },
-  { title: 'call p50', value: (c) => formatMs(c.latencyUs.p50) },
-  { title: 'call p99', value: (c) => formatMs(c.latencyUs.p99) },
-  { title: 'round p99', value: (c) => formatMs(c.roundUs.p99) },
-  { title: 'sent', value: (c) => num(c.counts.sent) },
-  { title: 'ok', value: (c) => num(c.counts.ok) },
-  { title: 'timeout', value: (c) => num(c.counts.errors.timeout ?? 0) },
-  { title: 'violation', value: (c) => num(c.counts.errors['protocol-violation'] ?? 0) },
-  { title: 'device', value: (c) => num(c.counts.errors['device-error'] ?? 0) },
-  { title: 'other err', value: (c) => num(errorTotal(c.counts) - (c.counts.errors.timeout ?? 0) - (c.counts.errors['protocol-violation'] ?? 0) - (c.counts.errors['device-error'] ?? 0)) },
-  { title: 'conns', value: (c) => num(c.clients.connections) },
-  { title: 'SUB/call', value: (c) => (c.counts.sent ? ((c.broker.subscribe + c.broker.unsubscribe) / c.counts.sent).toFixed(2) : '-') },
-]
 
 /** A wait that can be microseconds (drop policies) or seconds (a stalled channel). */
 export function formatWait(us: number | undefined): string {
   if (us === undefined || us === 0) return '-'
   return us < 1000 ? `${us}µs` : formatMs(us)
 }
-
-const mb = (bytes: number | undefined): string => (bytes === undefined ? '-' : (bytes / 2 ** 20).toFixed(1))
-
-/** channel-capacity: one row per capacity × policy (× fault); the id is `<policy>-c<capacity>-<fault>`. */
-export const CHANNEL_COLUMNS: Column[] = [
-  { title: 'cell', value: (c) => c.id, align: 'left' },
-  { title: 'status', value: (c) => c.status, align: 'left' },
-  { title: 'sent', value: (c) => num(c.counts.sent) },
-  { title: 'delivered', value: (c) => num(c.counts.ok) },
-  { title: 'dropped', value: (c) => num(c.counts.dropped) },
-  { title: 'try-full', value: (c) => num(c.counts.errors['try-full'] ?? 0) },
-  { title: 'other err', value: (c) => num(errorTotal(c.counts) - (c.counts.errors['try-full'] ?? 0)) },
-  { title: 'block p50', value: (c) => formatWait(c.blockingUs?.p50) },
-  { title: 'block p99', value: (c) => formatWait(c.blockingUs?.p99) },
-  { title: 'block max', value: (c) => formatWait(c.blockingUs?.max) },
-  { title: 'e2e p50', value: (c) => formatMs(c.latencyUs.p50) },
-  { title: 'e2e p99', value: (c) => formatMs(c.latencyUs.p99) },
-  { title: 'uncorr p99', value: (c) => formatMs(c.latencyUncorrectedUs?.p99 ?? 0) },
-  { title: 'max depth', value: (c) => num(c.channel?.maxQueueDepth ?? 0) },
-  { title: 'mem +MB', value: (c) => mb(c.channel?.memoryGrowthBytes) },
-]
 
 export function table(cells: readonly CellResult[], columns: readonly Column[]): string {
   const rows = cells.map((c) => columns.map((col) => col.value(c)))

@@ -3,7 +3,8 @@
  * `multiplexed:callsPerSec>3x serial` (a ratio to another cell of the same run: far steadier on a
  * shared machine than an absolute figure).
  */
-import { errorTotal, type CellResult, type ThresholdOutcome } from '../core/result.ts'
+import { deviceErrorRate, errorRate } from '../core/accounting.ts'
+import type { CellResult, ThresholdOutcome } from '../core/result.ts'
 
 type Op = '<' | '<=' | '>' | '>=' | '='
 const LATENCY = { p50: 'p50', p90: 'p90', p99: 'p99', p999: 'p999', max: 'max' } as const
@@ -38,24 +39,27 @@ export function parseThreshold(expr: string): Threshold {
   return { expr: expr.trim(), cell: m[1]!, metric, op: m[3] as Op, value }
 }
 
-/** The metric in its base unit: µs for latency, a fraction for rates, counts and per-second figures as is. */
-export function metricOf(c: CellResult, metric: Metric): number {
-  const sent = c.counts.sent
+/**
+ * The metric in its base unit: µs for latency, a fraction for rates, counts and per-second figures
+ * as is; undefined where the cell's kind does not have it (blocking of an RPC cell, rounds of a
+ * channel cell), which makes the threshold not applicable to that cell.
+ */
+export function metricOf(c: CellResult, metric: Metric): number | undefined {
   switch (metric) {
     case 'roundP99':
-      return c.roundUs.p99
+      return c.kind === 'rpc' ? c.roundUs.p99 : undefined
     case 'blockingP99':
-      return c.blockingUs?.p99 ?? 0
+      return c.kind === 'channel' ? c.blockingUs.p99 : undefined
     case 'errorRate':
-      return sent ? (errorTotal(c.counts) - (c.counts.errors['device-error'] ?? 0)) / sent : 0
+      return errorRate(c.counts)
     case 'deviceErrorRate':
-      return sent ? (c.counts.errors['device-error'] ?? 0) / sent : 0
+      return deviceErrorRate(c.counts)
     case 'callsPerSec':
       return c.throughput.callsPerSec
     case 'roundsPerSec':
-      return c.throughput.roundsPerSec
+      return c.kind === 'rpc' ? c.throughput.roundsPerSec : undefined
     case 'protocolViolations':
-      return c.clients.protocolViolations
+      return c.kind === 'rpc' ? c.clients.protocolViolations : undefined
     default:
       return c.latencyUs[LATENCY[metric]]
   }
@@ -85,10 +89,11 @@ export function evaluateThresholds(exprs: readonly string[], cells: readonly Cel
     }
     for (const c of targets) {
       const actual = metricOf(c, t.metric)
+      if (actual === undefined) continue
       if (t.value.kind === 'ratio') {
         const ref = cells.find((x) => x.id === (t.value as { cell: string }).cell)
-        if (!ref) continue
-        const refValue = metricOf(ref, t.metric)
+        const refValue = ref && metricOf(ref, t.metric)
+        if (refValue === undefined) continue
         const factor = refValue > 0 ? actual / refValue : Number.POSITIVE_INFINITY
         out.push({ cell: c.id, expr: t.expr, actual: Math.round(factor * 100) / 100, pass: c.status === 'ok' && compare(actual, t.op, t.value.factor * refValue) })
       } else {

@@ -3,7 +3,10 @@
  * `$SYS/broker/version`, when published) and whether a QoS 1 round trip stalls the way it does when
  * the broker's sockets leave Nagle's algorithm on (about 40 ms per round trip on loopback).
  */
+import { unreachableBroker } from '../core/broker-access.ts'
 import { connectMqtt, endClient, protocolOf, type BrokerTarget } from '../core/mqtt-connect.ts'
+import type { Environment } from '../core/result.ts'
+import { AEDES_VERSION } from '../simulator/broker.ts'
 
 export interface BrokerProbe {
   version: string
@@ -60,3 +63,28 @@ export function noDelayWarning(url: string, probe: BrokerProbe): string | undefi
   if (probe.noDelay) return undefined
   return `the broker at ${url} took ${probe.medianRoundTripMs} ms per idle QoS 1 round trip, the signature of Nagle's algorithm meeting delayed ACKs: enable TCP_NODELAY on the broker (Mosquitto: set_tcp_nodelay true), or every figure below includes ~40 ms per round trip`
 }
+
+/** Probes an external broker before any load; an unreachable one is a usage error naming --broker. */
+export async function probeExternal(external: BrokerTarget | undefined): Promise<BrokerProbe | undefined> {
+  if (!external) return undefined
+  try {
+    return await probeBroker(external)
+  } catch (err) {
+    throw unreachableBroker(external.url, err)
+  }
+}
+
+/** The environment's broker block: the embedded Aedes, or what the probe learned of an external one. */
+export function brokerEnvironment(embeddedUrl: string | undefined, probe: BrokerProbe | undefined, url: string, protocolVersion: number): Environment['broker'] {
+  if (embeddedUrl !== undefined) return { kind: 'aedes', version: AEDES_VERSION, protocolVersion: 4, url: embeddedUrl, noDelay: true }
+  return {
+    kind: /mosquitto/i.test(probe?.version ?? '') ? 'mosquitto' : 'external',
+    version: probe?.version.replace(/^mosquitto version /i, '') ?? 'unknown',
+    protocolVersion,
+    url,
+    noDelay: probe?.noDelay ?? 'unknown',
+  }
+}
+
+/** Warnings a probe gives the result's notes. */
+export const probeNotes = (url: string, probe: BrokerProbe | undefined): string[] => (probe ? [noDelayWarning(url, probe)].filter((n): n is string => n !== undefined) : [])

@@ -1,8 +1,7 @@
 /** Option parsers shared by scenarios; each throws a UsageError that names the option. */
 import { cpus } from 'node:os'
-import { GATEWAY_USERNAME_PREFIX, type Credentials } from '../simulator/acl.ts'
-import { credentials, duration, integer, oneOf, readablePem, UsageError } from '../core/cli-support.ts'
-import { parseBrokerUrl, type BrokerTarget } from '../core/mqtt-connect.ts'
+import { brokerUrl, callerCredentials, type Credentials } from '../core/broker-access.ts'
+import { duration, integer, oneOf, readablePem, UsageError } from '../core/cli-support.ts'
 import { profileNames } from '../simulator/profiles.ts'
 import type { OptionSpec } from './types.ts'
 
@@ -74,23 +73,14 @@ export const commonSpecs = {
   seed: int(0, 2 ** 32 - 1, 'seed for device behaviour; same seed, same device decisions'),
   broker: {
     describe: 'external broker URL (mqtt:// or mqtts://); the fleet is attached to it',
-    parse: (raw: string, name: string) => {
-      try {
-        parseBrokerUrl(raw)
-      } catch (err) {
-        throw new UsageError(`--${name}: ${(err as Error).message}`)
-      }
-      return raw
-    },
+    parse: (raw: string, name: string) => brokerUrl(name, raw),
   } satisfies OptionSpec<string | undefined>,
   username: text('username for --broker'),
   password: text('password for --broker'),
   auth: {
     describe: 'user:password: lock the embedded broker down (callers log in as this user, gateways get their own credentials, topic ACLs)',
     parse: (raw: string, name: string) => {
-      const c = credentials(name, raw)
-      if (c.username.startsWith(GATEWAY_USERNAME_PREFIX))
-        throw new UsageError(`--${name}: usernames starting with ${GATEWAY_USERNAME_PREFIX} are reserved for the gateways; choose another`)
+      const c = callerCredentials(name, raw)
       // result.json records every option: keep the password out of it.
       return Object.defineProperty(c, 'toJSON', { value: () => ({ username: c.username, password: '***' }), enumerable: false })
     },
@@ -101,23 +91,4 @@ export const commonSpecs = {
   out: text('directory for result.json (default results/<scenario>/<timestamp>)'),
   workers: int(1, 64, 'worker threads running the clients'),
   qos: { describe: 'QoS of requests and replies (0 or 1)', parse: (raw: string, name: string) => integer(name, raw, 0, 1) as 0 | 1 } satisfies OptionSpec<0 | 1>,
-}
-
-export type BrokerAccessOptions = Partial<Pick<CommonOptions, 'broker' | 'username' | 'password' | 'auth' | 'ca' | 'cert' | 'key'>>
-
-/**
- * Where the fleet and the clients connect: an external broker target (credentials, TLS files), or
- * the embedded broker, locked down when `auth` is set. Throws a UsageError on options that cannot
- * go together.
- */
-export function brokerAccess(o: BrokerAccessOptions): { external: BrokerTarget | undefined; auth: Credentials | undefined } {
-  const tlsGiven = o.ca !== undefined || o.cert !== undefined || o.key !== undefined
-  if ((o.cert === undefined) !== (o.key === undefined)) throw new UsageError('--cert and --key go together: give both for a client certificate, or neither')
-  if (o.broker === undefined) {
-    if (tlsGiven) throw new UsageError('--ca, --cert and --key apply to an mqtts:// --broker; the embedded broker speaks plain MQTT on loopback')
-    return { external: undefined, auth: o.auth }
-  }
-  if (o.auth !== undefined) throw new UsageError('--auth locks down the embedded broker; for --broker give its credentials with --username and --password')
-  if (tlsGiven && !parseBrokerUrl(o.broker).secure) throw new UsageError('--ca, --cert and --key apply to an mqtts:// --broker; use mqtts://host:8883')
-  return { external: { url: o.broker, username: o.username, password: o.password, ca: o.ca, cert: o.cert, key: o.key }, auth: undefined }
 }

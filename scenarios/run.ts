@@ -1,8 +1,9 @@
 /** The shared run: options → execute → environment, thresholds, invariant → files → terminal. */
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { SCHEMA_VERSION, accountingError, type RunResult } from '../core/result.ts'
-import { PARALLEL_COLUMNS, summaryText } from '../reports/summary.ts'
+import { accountingError } from '../core/accounting.ts'
+import { SCHEMA_VERSION, type RunResult } from '../core/result.ts'
+import { summaryText } from '../reports/summary.ts'
 import { evaluateThresholds, parseThreshold } from '../reports/thresholds.ts'
 import { writeReportBeside } from '../reports/report-file.ts'
 import { writeResultJson } from '../reports/write.ts'
@@ -85,7 +86,7 @@ export async function runScenario<O extends object>(def: ScenarioDefinition<O>, 
   const report = await writeReportBeside(file, result)
 
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`)
-  else if (!flags.quiet) process.stdout.write(`${summaryText(result, def.columns ?? PARALLEL_COLUMNS)}\n\nresult: ${file}\n`)
+  else if (!flags.quiet) process.stdout.write(`${summaryText(result, def.columns)}\n\nresult: ${file}\n`)
   if (!flags.json && !flags.quiet) process.stdout.write(`report: ${report}\n`)
   const broken = exec.cells.map(accountingError).filter((e): e is string => e !== undefined)
   const failedCells = exec.cells.filter((c) => c.status === 'failed')

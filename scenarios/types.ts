@@ -29,8 +29,8 @@ export interface ScenarioDefinition<O extends object> {
   /** Two or three sentences per finding, computed from measured cells only. */
   findings(cells: readonly CellResult[], opts: O): string[]
   notes(opts: O): string[]
-  /** Columns of the terminal table (default: parallel-ble's). */
-  columns?: Column[]
+  /** Columns of the terminal table. */
+  columns: Column[]
   /** Runs every cell; the shared runner adds environment, writes files and prints. */
   execute(opts: O, ctx: RunContext): Promise<ExecuteOutcome>
 }

@@ -14,12 +14,10 @@
  *   so it can neither read nor forge another caller's replies nor make a gateway do it.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { GATEWAY_USERNAME_PREFIX, type Credentials } from '../core/broker-access.ts'
 import { isVerb, MQTTNET_PREFIX } from '../core/protocol.ts'
 
-export interface Credentials {
-  username: string
-  password: string
-}
+export type { Credentials }
 
 export type Principal =
   | { readonly role: 'gateway'; readonly username: string; readonly gatewayId: string; readonly devices: ReadonlySet<string> }
@@ -44,7 +42,6 @@ export interface PublishFacts {
   properties?: { responseTopic?: string }
 }
 
-export const GATEWAY_USERNAME_PREFIX = 'gateway/'
 export const gatewayUsername = (gatewayId: string): string => `${GATEWAY_USERNAME_PREFIX}${gatewayId}`
 export const REPLY_PREFIX = 'fleet/reply/'
 export const callerReplyTopic = (clientId: string): string => `${REPLY_PREFIX}${clientId}`

@@ -11,14 +11,7 @@
 import net from 'node:net'
 import { Aedes, type AedesOptions, type Client } from 'aedes'
 import type { AccessControl, Principal } from './acl.ts'
-
-export interface BrokerCounts {
-  connect: number
-  subscribe: number
-  unsubscribe: number
-  /** PUBLISH packets received from clients (the broker's own $SYS messages are not counted). */
-  publish: number
-}
+import type { BrokerCounts } from '../core/counters.ts'
 
 export interface BrokerOptions {
   host?: string

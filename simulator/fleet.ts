@@ -1,7 +1,8 @@
 /** A fleet: gateways and their devices, attached to the embedded broker or to an external one. */
 import { randomBytes } from 'node:crypto'
 import { AccessControl, gatewayUsername, type Credentials } from './acl.ts'
-import { startBroker, type BrokerCounts, type BrokerOptions, type EmbeddedBroker } from './broker.ts'
+import { startBroker, type BrokerOptions, type EmbeddedBroker } from './broker.ts'
+import type { BrokerCounts } from '../core/counters.ts'
 import type { Clock } from '../core/clock.ts'
 import { Gateway, type GatewayStats } from './gateway.ts'
 import type { BrokerTarget, ProtocolChoice } from '../core/mqtt-connect.ts'

@@ -3,10 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { accountingError, type RunResult } from '../core/result.ts'
+import { accountingError } from '../core/accounting.ts'
+import type { RunResult } from '../core/result.ts'
 import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
 import { runCli } from './support/cli.ts'
 import { mosquittoAvailable, startMosquitto, type MosquittoBroker } from './support/mosquitto.ts'
+import { rpc } from './support/results.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetbench-restart-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -32,7 +34,7 @@ describe('broker restart in the middle of a run', () => {
     expect([0, 99], r.stderr).toContain(r.code) // 99: the default error-rate threshold may fail under the fault
     const result = read(out)
     expectSurvived(result, 2)
-    expect(result.cells.find((c) => c.id === 'naive-parallel')!.clients.connections).toBeGreaterThan(2)
+    expect(rpc(result.cells.find((c) => c.id === 'naive-parallel')).clients.connections).toBeGreaterThan(2)
   })
 
   it('refuses --fault broker-restart with an external broker', async () => {

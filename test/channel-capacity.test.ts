@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LOSS_KINDS } from '../loadgen/channel/cell-metrics.ts'
-import { accountingError, type RunResult } from '../core/result.ts'
+import { accountingError } from '../core/accounting.ts'
+import type { RunResult } from '../core/result.ts'
 import { runCli } from './support/cli.ts'
+import { channel } from './support/results.ts'
 
 const dirs: string[] = []
 const tempDir = (): string => {
@@ -28,29 +30,29 @@ describe('npm run scenario -- channel-capacity (real sockets, a real worker)', (
     expect(result.scenario).toBe('channel-capacity')
     const ids = ['block', 'try', 'drop-newest', 'drop-oldest'].flatMap((p) => [`${p}-c0-stall`, `${p}-c10-stall`])
     expect(result.cells.map((c) => c.id)).toEqual([...ids, 'send-in-poll-c10-stall'])
-    for (const c of result.cells) {
+    for (const c of result.cells.map(channel)) {
       expect(accountingError(c), c.id).toBeUndefined()
       expect(c.counts.sent, c.id).toBeGreaterThan(0)
-      expect(c.channel?.produced).toBe(c.counts.sent)
+      expect(c.channel.produced).toBe(c.counts.sent)
       expect(c.latencyUs.count).toBe(c.counts.ok)
-      expect(c.blockingUs?.count).toBe(c.counts.sent)
+      expect(c.blockingUs.count).toBe(c.counts.sent)
       for (const kind of Object.keys(c.counts.errors)) expect(LOSS_KINDS).toContain(kind)
       expect(c.series.some((p) => typeof p.queueDepth === 'number')).toBe(true)
-      expect(c.channel?.peakRssBytes).toBeGreaterThan(0)
+      expect(c.channel.peakRssBytes).toBeGreaterThan(0)
     }
-    const cell = (id: string) => result.cells.find((c) => c.id === id)!
+    const cell = (id: string) => channel(result.cells.find((c) => c.id === id))
     for (const id of ids.slice(0, -1)) expect(cell(id).status).toBe('ok')
     // block loses nothing; try is refused, the drop policies drop, and neither ever waits long.
     expect(cell('block-c0-stall').counts.ok).toBe(cell('block-c0-stall').counts.sent)
     expect(cell('try-c0-stall').counts.errors['try-full']).toBeGreaterThan(0)
     expect(cell('drop-newest-c0-stall').counts.dropped).toBeGreaterThan(0)
-    for (const id of ['try-c0-stall', 'drop-newest-c10-stall', 'drop-oldest-c10-stall']) expect(cell(id).blockingUs!.max, id).toBeLessThan(50_000)
-    expect(cell('drop-oldest-c10-stall').channel?.maxQueueDepth).toBeLessThanOrEqual(10 + 10)
+    for (const id of ['try-c0-stall', 'drop-newest-c10-stall', 'drop-oldest-c10-stall']) expect(cell(id).blockingUs.max, id).toBeLessThan(50_000)
+    expect(cell('drop-oldest-c10-stall').channel.maxQueueDepth).toBeLessThanOrEqual(10 + 10)
     const dl = cell('send-in-poll-c10-stall')
     expect(dl.status).toBe('deadlock')
     expect(dl.error).toMatch(/awaited send\(\) into its own full channel/)
-    expect(dl.channel?.deadlockAfterMs).toBeGreaterThanOrEqual(450 + 400)
-    expect(dl.channel?.deadlockAfterMs).toBeLessThan(450 + 400 + 1_000)
+    expect(dl.channel.deadlockAfterMs).toBeGreaterThanOrEqual(450 + 400)
+    expect(dl.channel.deadlockAfterMs).toBeLessThan(450 + 400 + 1_000)
     expect(dl.counts.errors.deadlock).toBeGreaterThan(0)
     expect(result.findings.join(' ')).toMatch(/send-in-poll-c10-stall \(rumqtt #1025\): the event loop awaited send\(\)/)
   })
@@ -63,12 +65,12 @@ describe('npm run scenario -- channel-capacity (real sockets, a real worker)', (
     expect(r.stdout).toMatch(/^cell\s+status\s+sent\s+delivered\s+dropped\s+try-full/m)
     const result = read(out)
     expect(result.findings.join(' ')).toMatch(/During the cut nothing drained: the event loop took 0 requests while disconnected/)
-    for (const c of result.cells) {
+    for (const c of result.cells.map(channel)) {
       expect(c.status).toBe('ok')
       expect(accountingError(c)).toBeUndefined()
-      expect(c.channel?.takenWhileDown).toBe(0)
-      expect(c.channel?.disconnects).toBeGreaterThanOrEqual(1)
-      expect(c.channel?.proxy?.severed).toBeGreaterThanOrEqual(1)
+      expect(c.channel.takenWhileDown).toBe(0)
+      expect(c.channel.disconnects).toBeGreaterThanOrEqual(1)
+      expect(c.channel.proxy?.severed).toBeGreaterThanOrEqual(1)
       expect(c.counts.errors.undelivered ?? 0).toBe(0)
       expect(c.counts.ok + c.counts.dropped).toBe(c.counts.sent)
     }

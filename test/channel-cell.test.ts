@@ -26,7 +26,7 @@ function task(over: Partial<ChannelCellTask>): ChannelCellTask {
     durationMs: 1200,
     payloadBytes: 32,
     qos: 1,
-    maxInflight: 20,
+    maxInFlight: 20,
     window: { forMs: 300, everyMs: 600 },
     cutForMs: 400,
     link: { bandwidth: 2_000, latencyMs: 20 },
@@ -70,6 +70,6 @@ describe('runChannelCell (real sockets, embedded broker)', () => {
     const d = await runChannelCell(task({ qos: 0, rate: 1000, producers: 10, durationMs: 600, capacity: 1000 }))
     expect(d.duplicates).toBe(0)
     expect(d.delivered).toBe(d.produced)
-    expect(d.peakInflight).toBe(0)
+    expect(d.peakInFlight).toBe(0)
   })
 })

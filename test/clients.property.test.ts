@@ -23,7 +23,8 @@ import { anyString, FC_SEED, levelString, rawPayload } from './support/wire-arbi
 import { deadlineIn, fixedProfile, sleepMs, until } from './support/client-contract.ts'
 import { MqttnetRpcClient } from '../loadgen/clients/mqttnet.ts'
 import { MultiplexedRpcClient } from '../loadgen/clients/multiplexed.ts'
-import type { CallResult, ClientStats, RpcClient } from '../loadgen/clients/types.ts'
+import type { CallResult, RpcClient } from '../loadgen/clients/types.ts'
+import type { ClientStats } from '../core/counters.ts'
 
 const RUNS = 40
 const MAX_STEPS = 40

@@ -41,7 +41,7 @@ describe('npm run gate', () => {
   it.each([
     ['a missing baseline', () => ['--baseline', join(dir, 'nope.json'), file('r1.json', base)], /cannot read .*nope\.json: no such file/],
     ['a corrupt baseline', () => ['--baseline', file('corrupt.json', '{"schemaVersion":1,'), file('r2.json', base)], /corrupt\.json: not JSON/],
-    ['a future baseline', () => ['--baseline', file('future.json', { ...base, schemaVersion: 2 }), file('r3.json', base)], /written by a newer fleetbench \(schemaVersion 2/],
+    ['a future baseline', () => ['--baseline', file('future.json', { ...base, schemaVersion: 3 }), file('r3.json', base)], /written by a newer fleetbench \(schemaVersion 3/],
     ['a different scenario', () => ['--baseline', file('other.json', { ...base, scenario: 'channel-capacity' }), file('r4.json', base)], /not comparable: baseline is a channel-capacity result/],
     ['different load options', () => ['--baseline', file('opts.json', { ...base, options: { devices: 60 } }), file('r5.json', base)], /baseline was recorded with devices 60 but the result has 200/],
     ['no result file', () => ['--baseline', file('b6.json', base)], /expected one result file/],

@@ -2,9 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { accountingError, type RunResult } from '../core/result.ts'
+import { accountingError } from '../core/accounting.ts'
+import type { RunResult } from '../core/result.ts'
 import { runCli } from './support/cli.ts'
 import { mosquittoAvailable, startMosquitto, type MosquittoBroker } from './support/mosquitto.ts'
+import { rpc } from './support/results.ts'
 
 const skip = mosquittoAvailable()
 
@@ -27,14 +29,14 @@ describe.skipIf(skip !== undefined)(`parallel-ble against Mosquitto (MQTT 5)${sk
     expect(result.environment.broker).toMatchObject({ kind: 'mosquitto', protocolVersion: 5, noDelay: true, url: broker.url })
     expect(result.environment.broker.version).toMatch(/^\d+\.\d+/)
     expect(result.notes.join(' ')).not.toMatch(/TCP_NODELAY/)
-    for (const c of result.cells) {
+    for (const c of result.cells.map(rpc)) {
       expect(accountingError(c)).toBeUndefined()
       expect(c.counts.ok).toBe(c.counts.sent)
       // An external broker's packets are counted by the clients that sent them.
       expect(c.broker.source).toBe('clients')
     }
-    const naive = result.cells.find((c) => c.id === 'naive-parallel')!
+    const naive = rpc(result.cells.find((c) => c.id === 'naive-parallel'))
     expect(naive.broker.subscribe).toBe(naive.counts.sent)
-    expect(result.cells.find((c) => c.id === 'multiplexed')!.broker.subscribe).toBe(2)
+    expect(rpc(result.cells.find((c) => c.id === 'multiplexed')).broker.subscribe).toBe(2)
   })
 })

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ERROR_KINDS } from '../loadgen/clients/types.ts'
-import { accountingError, type RunResult } from '../core/result.ts'
+import { accountingError } from '../core/accounting.ts'
+import type { RunResult } from '../core/result.ts'
 import { runCli } from './support/cli.ts'
+import { rpc } from './support/results.ts'
 
 const dirs: string[] = []
 const tempDir = (): string => {
@@ -22,7 +24,7 @@ describe('npm run scenario -- parallel-ble (small fleet, real sockets, real work
     expect(r.stderr).toBe('')
     expect([0, 99]).toContain(r.code)
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult
-    expect(result.schemaVersion).toBe(1)
+    expect(result.schemaVersion).toBe(2)
     expect(result.environment.broker).toMatchObject({ kind: 'aedes', version: '1.2.0', protocolVersion: 4 })
     expect(result.cells.map((c) => c.id)).toEqual(['naive-parallel-strict', 'naive-parallel-lenient', 'serial', 'pool-3', 'batch', 'multiplexed'])
     for (const c of result.cells) {
@@ -33,7 +35,7 @@ describe('npm run scenario -- parallel-ble (small fleet, real sockets, real work
       expect(c.latencyUs.count).toBe(c.counts.ok)
       expect(c.latencyUs.hist.length).toBeGreaterThan(10)
     }
-    const cell = (id: string) => result.cells.find((c) => c.id === id)!
+    const cell = (id: string) => rpc(result.cells.find((c) => c.id === id))
     // MQTTnet-style: one SUBSCRIBE and one UNSUBSCRIBE per call sent, counted by the broker.
     const lenient = cell('naive-parallel-lenient')
     expect(lenient.clients.protocolViolations).toBe(0)
@@ -64,7 +66,7 @@ describe('npm run scenario -- parallel-ble (small fleet, real sockets, real work
       expect(r.code, r.stderr).toBe(0)
       const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult
       expect(result.environment.workers).toBe(Number(workers))
-      return result.cells.map((c) => {
+      return result.cells.map(rpc).map((c) => {
         expect(c.counts.ok).toBe(c.counts.sent)
         expect(c.latencyUs.count).toBe(c.counts.ok)
         return c.counts.sent / c.rounds

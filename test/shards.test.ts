@@ -3,9 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { accountingError, type RunResult } from '../core/result.ts'
+import { accountingError } from '../core/accounting.ts'
+import type { RunResult } from '../core/result.ts'
 import { runCli, type CliRun } from './support/cli.ts'
 import { mosquittoAvailable, startMosquitto, type MosquittoBroker } from './support/mosquitto.ts'
+import { rpc } from './support/results.ts'
 
 const skip = mosquittoAvailable()
 const dir = mkdtempSync(join(tmpdir(), 'fleetbench-shards-'))
@@ -49,8 +51,8 @@ describe.skipIf(skip !== undefined)(`two shards against one Mosquitto, merged${s
     const m = await runCli('cli/report.ts', ['merge', join(dir, 'shard-0', 'result.json'), join(dir, 'shard-1', 'result.json'), '-o', merged])
     expect(m.code, m.stderr).toBe(0)
     const whole = read(merged)
-    for (const cell of whole.cells) {
-      const pieces = parts.map((p) => p.cells.find((c) => c.id === cell.id)!)
+    for (const cell of whole.cells.map(rpc)) {
+      const pieces = parts.map((p) => rpc(p.cells.find((c) => c.id === cell.id)))
       // Each shard ran 2 of the 4 users, so 2 multiplexed connections each.
       for (const p of pieces) expect(p.clients.connections).toBe(2)
       expect(cell.clients.connections).toBe(4)

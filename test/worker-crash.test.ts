@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { accountingError, type RunResult } from '../core/result.ts'
+import { accountingError } from '../core/accounting.ts'
+import type { RunResult } from '../core/result.ts'
 import { runCli } from './support/cli.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetbench-crash-'))

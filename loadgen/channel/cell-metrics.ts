@@ -9,14 +9,13 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts'
 import { createHistogram, destroyHistogram, encodeHistogram, recordUs, type Histogram } from '../../core/histogram.ts'
 import { IntervalSeries } from '../../core/series.ts'
-import type { ChannelSeriesPoint } from './messages.ts'
+import type { ChannelSeriesPoint } from '../../core/result.ts'
 
 export const LOSS_KINDS = ['try-full', 'closed', 'cancelled', 'deadlock', 'undelivered'] as const
 export type LossKind = (typeof LOSS_KINDS)[number]
 
 export interface CellMetricsOptions {
   clock: Clock
-  wasm: boolean
   /** Expected number of sends, to size the de-duplication map (it grows if needed). */
   expected: number
   /** Queue depth (channel + ring) and blocked producers, sampled every `sampleMs`. */
@@ -48,9 +47,9 @@ export class CellMetrics {
   constructor(private readonly opts: CellMetricsOptions) {
     this.sampleMs = opts.sampleMs ?? 100
     this.seen = new Uint8Array(Math.max(1024, Math.ceil(opts.expected * 1.25)))
-    this.blocking = createHistogram({ wasm: opts.wasm })
-    this.latency = createHistogram({ wasm: opts.wasm })
-    this.latencyUncorrected = createHistogram({ wasm: opts.wasm })
+    this.blocking = createHistogram()
+    this.latency = createHistogram()
+    this.latencyUncorrected = createHistogram()
     const m = process.memoryUsage()
     this.baselineMemoryBytes = m.heapUsed + m.arrayBuffers
     this.peakMemoryBytes = this.baselineMemoryBytes
@@ -60,7 +59,7 @@ export class CellMetrics {
   /** Starts the series and the sampler; intervals count from `startMs`. */
   begin(startMs: number): void {
     this.start = startMs
-    this.series = new IntervalSeries({ clock: this.opts.clock, startMs, wasm: this.opts.wasm, keepHistograms: false })
+    this.series = new IntervalSeries({ clock: this.opts.clock, startMs, keepHistograms: false })
     this.sample()
   }
 

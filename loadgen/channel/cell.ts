@@ -28,8 +28,6 @@ const CONTROL_TIMEOUT_MS = 5_000
 
 export interface CellRunOptions {
   clock?: Clock
-  /** WebAssembly histograms (needs `await initWasm()` first). */
-  wasm?: boolean
   onTick?: (t: ChannelTick) => void
 }
 
@@ -59,7 +57,7 @@ export async function runChannelCell(task: ChannelCellTask, ro: CellRunOptions =
 
 async function play(task: ChannelCellTask, clock: Clock, ro: CellRunOptions, sub: Awaited<ReturnType<typeof connectMqtt>>, pub: Awaited<ReturnType<typeof connectMqtt>>, proxy: FaultProxy | undefined): Promise<ChannelCellData> {
   // First, so its memory baseline comes before anything the cell builds (the record pool grows with capacity).
-  const metrics = new CellMetrics({ clock, wasm: ro.wasm ?? false, expected: Math.ceil((task.rate * task.durationMs) / 1000), depth: () => channel.length + policy.depth, blocked: () => producers.held })
+  const metrics = new CellMetrics({ clock, expected: Math.ceil((task.rate * task.durationMs) / 1000), depth: () => channel.length + policy.depth, blocked: () => producers.held })
   const topics = Array.from({ length: task.producers }, (_, p) => `${task.topicPrefix}/d/${p}`)
   const cmdTopic = `${task.topicPrefix}/cmd`
   const channel = new BoundedChannel<ChannelRequest>(task.capacity)
@@ -69,7 +67,7 @@ async function play(task: ChannelCellTask, clock: Clock, ro: CellRunOptions, sub
   let maxQueueDepth = 0
   const controlWaiters = new Map<ChannelRequest, (err: Error | undefined) => void>()
   const onDone = (req: ChannelRequest, err: Error | null | undefined): void => pump.complete(req, err)
-  const pool = new RequestPool(task.producers + task.capacity + task.ring + task.maxInflight + 16, () => new ChannelRequest('publish', 'data', '', task.qos, Math.max(STAMP_BYTES, task.payloadBytes), onDone))
+  const pool = new RequestPool(task.producers + task.capacity + task.ring + task.maxInFlight + 16, () => new ChannelRequest('publish', 'data', '', task.qos, Math.max(STAMP_BYTES, task.payloadBytes), onDone))
   // A QoS 0 payload may still sit in the socket's queue when MQTT.js completes it (see MqttSink.flushed).
   const unflushed = new Ring<ChannelRequest>(64, true)
   const recycle = (req: ChannelRequest): void => {
@@ -79,7 +77,7 @@ async function play(task: ChannelCellTask, clock: Clock, ro: CellRunOptions, sub
   }
   const reply = new ChannelRequest('publish', 'reply', `${task.topicPrefix}/reply`, 0, 8, onDone)
   const pump: Pump<ChannelRequest> = new Pump(channel, sink, {
-    maxInflight: task.maxInflight,
+    maxInFlight: task.maxInFlight,
     // The rumqtt #1025 pattern: replying with an awaited send() from inside the event loop.
     onIncoming: task.sendInPoll ? () => channel.send(reply) : undefined,
     onComplete: (req, err) => {
@@ -234,7 +232,7 @@ async function play(task: ChannelCellTask, clock: Clock, ro: CellRunOptions, sub
     maxChannelLength: channel.maxLength,
     maxRingDepth: policy.maxDepth,
     maxBlockedSenders: channel.maxWaitingSenders,
-    peakInflight: pump.peakInflight,
+    peakInFlight: pump.peakInFlight,
     takenWhileDown: pump.takenWhileDown,
     connections: sink.connections + 1,
     disconnects: sink.disconnects,

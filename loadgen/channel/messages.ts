@@ -1,7 +1,7 @@
 /** Main thread ↔ channel worker messages: a small typed union, structured-clone safe. */
 import type { MessagePort } from 'node:worker_threads'
 import type { BrokerTarget } from '../../core/mqtt-connect.ts'
-import type { SeriesPoint } from '../../core/series.ts'
+import type { ChannelMeasures, ChannelSeriesPoint } from '../../core/result.ts'
 import type { PolicyName } from './policies.ts'
 
 export const FAULT_NAMES = ['stall', 'cut', 'slow-link', 'none'] as const
@@ -24,7 +24,7 @@ export interface ChannelCellTask {
   durationMs: number
   payloadBytes: number
   qos: 0 | 1
-  maxInflight: number
+  maxInFlight: number
   /** stall and slow-link: `forMs` at the end of every `everyMs`. */
   window: { forMs: number; everyMs: number }
   /** cut: the broker is unreachable for this long, from a third of the duration. */
@@ -42,50 +42,23 @@ export interface ChannelCellTask {
   progress?: MessagePort
 }
 
-export type ChannelSeriesPoint = SeriesPoint & {
-  /** Highest queue depth (channel + ring) sampled in the interval. */
-  queueDepth: number
-  /** Producers blocked in send at the interval's end. */
-  blocked: number
-}
-
-export interface ChannelCellData {
+/** What a channel cell's worker sends back: the measures a result cell keeps as they are, plus raw material. */
+export interface ChannelCellData extends ChannelMeasures {
   status: 'ok' | 'deadlock'
   /** Why the cell ended as deadlock, one line. */
   reason?: string
-  produced: number
-  delivered: number
-  dropped: number
   /** Failures by kind: try-full, closed, cancelled, deadlock, undelivered. */
   errors: Record<string, number>
-  missed: number
-  duplicates: number
-  /** Publishes made by the incoming-message handler (send-in-poll cell). */
-  replies: number
   /** Encoded histograms (µs): send blocking, end-to-end from intended time, from the actual call. */
   blocking: string
   latency: string
   latencyUncorrected: string
   series: ChannelSeriesPoint[]
-  maxQueueDepth: number
-  maxChannelLength: number
-  maxRingDepth: number
-  maxBlockedSenders: number
-  peakInflight: number
-  takenWhileDown: number
-  connections: number
-  disconnects: number
-  peakRssBytes: number
-  /** The cell worker's heapUsed + arrayBuffers: peak, and at the cell's start. */
-  peakMemoryBytes: number
+  /** The cell worker's heapUsed + arrayBuffers at the cell's start. */
   baselineMemoryBytes: number
   poolGrown: number
-  /** Production phase and whole cell (production + drain). */
-  produceMs: number
+  /** The whole cell (production + drain). */
   elapsedMs: number
-  deadlockAfterMs?: number
-  faultWindows: number
-  proxy?: { accepted: number; refused: number; severed: number; bytesUp: number; bytesDown: number }
 }
 
 export type ChannelWorkerOutcome = { type: 'result'; data: ChannelCellData } | { type: 'error'; message: string }

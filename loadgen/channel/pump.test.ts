@@ -57,8 +57,8 @@ describe('Pump (the event loop)', () => {
     expect(pump.taken).toBe(5)
   })
 
-  it('takes only while in-flight QoS 1 publishes are below maxInflight; acks let it go on', async () => {
-    const { ch, sink, pump, ids } = setup(10, { maxInflight: 3 })
+  it('takes only while in-flight QoS 1 publishes are below maxInFlight; acks let it go on', async () => {
+    const { ch, sink, pump, ids } = setup(10, { maxInFlight: 3 })
     for (let i = 1; i <= 8; i++) ch.trySend(pub(i))
     await settle()
     expect(ids()).toEqual([1, 2, 3])
@@ -71,7 +71,7 @@ describe('Pump (the event loop)', () => {
     sink.ack(10)
     await settle()
     expect(ids()).toHaveLength(8)
-    expect([pump.inflight, pump.peakInflight]).toEqual([0, 3])
+    expect([pump.inflight, pump.peakInFlight]).toEqual([0, 3])
   })
 
   it('takes nothing while disconnected, so nothing drains; reconnecting resumes in order', async () => {
@@ -90,7 +90,7 @@ describe('Pump (the event loop)', () => {
   })
 
   it('a stall stops polling: a rendezvous send waits the stall out, and acks wait to be polled', async () => {
-    const { ch, sink, pump, clock, ids } = setup(0, { maxInflight: 1 })
+    const { ch, sink, pump, clock, ids } = setup(0, { maxInFlight: 1 })
     await settle()
     expect(ch.receiverWaiting).toBe(true)
     pump.stall()

@@ -7,7 +7,7 @@
  *   a handler that awaits `send()` into this same channel while it is full can never finish,
  *   because the only receiver is the loop that waits for it (rumqtt issue #1025);
  * - a request is taken from the channel only while in-flight QoS>0 publishes are below
- *   `maxInflight`, the connection is up and the socket accepts writes, and it is written at once.
+ *   `maxInFlight`, the connection is up and the socket accepts writes, and it is written at once.
  *
  * When there is nothing to take the pump waits in `recv`, so a capacity-0 channel has a rendezvous
  * partner exactly while the loop is idle. `stall()` stops polling until `resume()` (nothing is
@@ -43,7 +43,7 @@ export type PumpState = 'starting' | 'idle' | 'running' | 'handling' | 'stalled'
 
 export interface PumpOptions<T extends PumpRequest> {
   /** rumqtt's `max_inflight` (default 100). */
-  maxInflight?: number
+  maxInFlight?: number
   /** Requests taken in a row before the loop yields to I/O (default 64). */
   batch?: number
   /** The application's handler of incoming publishes, awaited inside the loop. */
@@ -61,11 +61,11 @@ export class Pump<T extends PumpRequest & {}> {
   /** Incoming publishes handed to the handler. */
   handled = 0
   inflight = 0
-  peakInflight = 0
+  peakInFlight = 0
   /** Requests taken while the sink was down: the pump's rules make this 0. */
   takenWhileDown = 0
   private stateNow: PumpState = 'starting'
-  private readonly maxInflight: number
+  private readonly maxInFlight: number
   private readonly batch: number
   private readonly inbox = new Ring<Incoming>(16, true)
   private acksPending = 0
@@ -79,9 +79,9 @@ export class Pump<T extends PumpRequest & {}> {
     private readonly sink: PumpSink<T>,
     private readonly opts: PumpOptions<T> = {},
   ) {
-    this.maxInflight = opts.maxInflight ?? 100
+    this.maxInFlight = opts.maxInFlight ?? 100
     this.batch = opts.batch ?? 64
-    if (!Number.isInteger(this.maxInflight) || this.maxInflight < 1) throw new Error(`maxInflight must be a whole number ≥ 1, got ${this.maxInflight}`)
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) throw new Error(`maxInFlight must be a whole number ≥ 1, got ${this.maxInFlight}`)
   }
 
   get state(): PumpState {
@@ -193,7 +193,7 @@ export class Pump<T extends PumpRequest & {}> {
         }
         continue
       }
-      if (this.inflight >= this.maxInflight) {
+      if (this.inflight >= this.maxInFlight) {
         await this.park('inflight-full')
         continue
       }
@@ -224,7 +224,7 @@ export class Pump<T extends PumpRequest & {}> {
     if (!this.sink.connected) this.takenWhileDown++
     if (req.kind === 'publish' && req.qos > 0) {
       this.inflight++
-      if (this.inflight > this.peakInflight) this.peakInflight = this.inflight
+      if (this.inflight > this.peakInFlight) this.peakInFlight = this.inflight
     }
     this.sink.write(req)
   }

@@ -7,7 +7,7 @@ export default async function runChannelCellTask(task: ChannelCellTask): Promise
   try {
     if (task.type !== 'channel-cell') throw new Error(`unknown task type ${JSON.stringify((task as { type?: unknown }).type)}`)
     await initWasm()
-    const data = await runChannelCell(task, { wasm: true, onTick: (t) => task.progress?.postMessage(t) })
+    const data = await runChannelCell(task, { onTick: (t) => task.progress?.postMessage(t) })
     return { type: 'result', data }
   } catch (err) {
     return { type: 'error', message: err instanceof Error ? err.message : String(err) }

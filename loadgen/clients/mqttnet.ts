@@ -19,7 +19,8 @@ import { AckDispatcher, ackTypeOf, type AckDispatcherStats } from './ack-dispatc
 import { DeadlineQueue } from '../../core/deadline-queue.ts'
 import { ACK_OF, Call, type CallOwner, type Phase, type Wake } from './mqttnet-call.ts'
 import * as R from './results.ts'
-import type { CallOptions, CallResult, ClientOptions, ClientStats, RpcClient } from './types.ts'
+import type { CallOptions, CallResult, ClientOptions, RpcClient } from './types.ts'
+import { emptyClientStats, type ClientStats } from '../../core/counters.ts'
 
 export interface MqttnetOptions extends ClientOptions {
   /** MQTTnet's communication timeout: bounds every ack wait, including the UNSUBSCRIBE in `finally`. Default 10 000 ms. */
@@ -46,7 +47,7 @@ export class MqttnetRpcClient implements RpcClient, CallOwner {
   private readonly dispatcher: AckDispatcher<Call>
   /** Response waits, and ack waits whose packet MQTT.js has not written yet. */
   private readonly guards: DeadlineQueue<Call>
-  private readonly counters = { connections: 0, subscribes: 0, unsubscribes: 0, lateReplies: 0, unknownReplies: 0, disconnectedCalls: 0, protocolViolations: 0, peakInFlight: 0 }
+  private readonly counters = emptyClientStats()
 
   constructor(opts: MqttnetOptions) {
     this.opts = opts

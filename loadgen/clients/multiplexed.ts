@@ -15,7 +15,8 @@ import { batchTopic, requestTopic, VERBS, type BatchItem, type Verb } from '../.
 import { WriteCoalescer } from '../../core/write-coalescer.ts'
 import { DeadlineQueue, type DeadlineEntry } from '../../core/deadline-queue.ts'
 import * as R from './results.ts'
-import type { CallOptions, CallResult, ClientOptions, ClientStats, RpcClient } from './types.ts'
+import type { CallOptions, CallResult, ClientOptions, RpcClient } from './types.ts'
+import { emptyClientStats, type ClientStats } from '../../core/counters.ts'
 
 export interface MultiplexedOptions extends ClientOptions {
   /** Delay before MQTT.js reconnects after a lost connection (it then re-subscribes the reply topic). 0 = stay down. Default 1000. */
@@ -77,7 +78,7 @@ export class MultiplexedRpcClient implements RpcClient {
   private readonly writes = new WriteCoalescer()
   /** `{"replyTo":"fleet/reply/…","id":` — the envelope up to the id, built once. */
   private readonly envelopeHead: string
-  private readonly counters = { connections: 0, subscribes: 0, unsubscribes: 0, lateReplies: 0, unknownReplies: 0, disconnectedCalls: 0, peakInFlight: 0 }
+  private readonly counters = emptyClientStats()
 
   constructor(opts: MultiplexedOptions) {
     if (opts.maxInFlight !== undefined && !(Number.isInteger(opts.maxInFlight) && opts.maxInFlight >= 1))
@@ -154,7 +155,7 @@ export class MultiplexedRpcClient implements RpcClient {
   }
 
   stats(): ClientStats {
-    return { ...this.counters, protocolViolations: 0 }
+    return { ...this.counters }
   }
 
   async close(): Promise<void> {

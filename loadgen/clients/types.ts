@@ -1,9 +1,10 @@
 /**
  * The caller side's view of an RPC client. Every implementation runs the shared contract suite
- * (contract.ts); strategies only see this interface.
+ * (test/support/client-contract.ts); strategies only see this interface.
  */
 import type { Clock } from '../../core/clock.ts'
 import type { BrokerTarget, ProtocolChoice } from '../../core/mqtt-connect.ts'
+import type { ClientStats } from '../../core/counters.ts'
 import type { BatchItem, Verb } from '../../core/protocol.ts'
 
 /** Error kinds reported per cell. `sent = ok + Σ errors + dropped` is checked for every cell. */
@@ -26,29 +27,6 @@ export interface CallOptions {
   /** Absolute deadline on the client's clock (ms); a shared deadline models one CancellationToken per round. */
   deadline: number
   signal?: AbortSignal
-}
-
-export interface ClientStats {
-  /** Connections opened so far (1 + reconnects). */
-  connections: number
-  /** SUBSCRIBE / UNSUBSCRIBE packets this client sent. */
-  subscribes: number
-  unsubscribes: number
-  /** Replies that arrived after their call had finished (timed out or cancelled); never resolve another call. */
-  lateReplies: number
-  /** Replies that match no call this client ever made (garbage, foreign ids); counted and ignored. */
-  unknownReplies: number
-  /** Calls failed as `disconnected`: pending when the connection was lost or closed, or made while it was down. */
-  disconnectedCalls: number
-  /** Emulated MQTTnet < 5.2 teardowns (strict ack mode only). */
-  protocolViolations: number
-  /** Highest number of calls in flight at once. */
-  peakInFlight: number
-}
-
-/** All counters at zero; the one place that lists them. */
-export function emptyClientStats(): ClientStats {
-  return { connections: 0, subscribes: 0, unsubscribes: 0, lateReplies: 0, unknownReplies: 0, disconnectedCalls: 0, protocolViolations: 0, peakInFlight: 0 }
 }
 
 export interface RpcClient {

@@ -1,6 +1,6 @@
 /** Merging worker slices into one: counters add, histograms add exactly, series align by time. */
 import { ERROR_KINDS } from '../clients/types.ts'
-import { sumStats } from '../strategies/calls.ts'
+import { sumClientStats } from '../../core/counters.ts'
 import { mergeEncoded } from '../../core/histogram.ts'
 import { mergeSeries } from '../../core/series.ts'
 import { emptyCounts, type DeviceTarget, type SliceResult, type UserPlan } from './types.ts'
@@ -35,7 +35,7 @@ export function mergeSlices(slices: readonly SliceResult[]): SliceResult {
     roundLatency: mergeEncoded(slices.map((s) => s.roundLatency)),
     roundLatencyUncorrected: mergeEncoded(slices.map((s) => s.roundLatencyUncorrected)),
     series,
-    clients: sumStats(slices.map((s) => s.clients)),
+    clients: sumClientStats(slices.map((s) => s.clients)),
     elapsedMs,
   }
 }

@@ -21,7 +21,6 @@ export interface CellTask {
   qos: 0 | 1
   /** Client ids are `${clientIdPrefix}-u{user}-c{index}`: unique per run, cell and shard. */
   clientIdPrefix: string
-  wasm: boolean
   /** Multiplexed clients reconnect after this delay when their connection drops (0 = never). */
   reconnectPeriodMs: number
   /** Progress ticks (`WorkerTick`) go here about once a second. */

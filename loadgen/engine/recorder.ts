@@ -15,10 +15,8 @@ import { IntervalSeries, type IntervalSeriesOptions } from '../../core/series.ts
 import { emptyCounts, type Counts } from './types.ts'
 
 export interface CallRecorderOptions {
-  /** WebAssembly histograms (workers; needs `await initWasm()`). Call `destroy()` when done. */
-  wasm?: boolean
-  /** Clock, start and interval of the series (its `wasm` follows the option above). */
-  series?: Omit<IntervalSeriesOptions, 'wasm'>
+  /** Clock, start and interval of the series. Call `destroy()` when done (WebAssembly histograms in workers). */
+  series?: IntervalSeriesOptions
 }
 
 export class CallRecorder {
@@ -32,10 +30,9 @@ export class CallRecorder {
   private readonly codes = new Map<string, number>()
 
   constructor(opts: CallRecorderOptions = {}) {
-    const wasm = opts.wasm ?? false
-    this.latency = createHistogram({ wasm })
+    this.latency = createHistogram()
     try {
-      this.series = new IntervalSeries({ ...opts.series, wasm })
+      this.series = new IntervalSeries(opts.series)
     } catch (err) {
       destroyHistogram(this.latency)
       throw err

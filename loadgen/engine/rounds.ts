@@ -24,10 +24,10 @@ export class RoundBook {
   /** Makespan from the actual start. */
   readonly uncorrected: Histogram
 
-  constructor(wasm: boolean) {
-    this.corrected = createHistogram({ wasm })
+  constructor() {
+    this.corrected = createHistogram()
     try {
-      this.uncorrected = createHistogram({ wasm })
+      this.uncorrected = createHistogram()
     } catch (err) {
       destroyHistogram(this.corrected)
       throw err

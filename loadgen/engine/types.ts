@@ -3,7 +3,8 @@
  * with `runUsers` and return a `SliceResult` each; the main thread merges slices into a cell.
  */
 import type { SeriesPoint } from '../../core/series.ts'
-import type { ClientStats, ErrorKind } from '../clients/types.ts'
+import type { ClientStats } from '../../core/counters.ts'
+import type { ErrorKind } from '../clients/types.ts'
 
 export interface DeviceTarget {
   deviceId: string

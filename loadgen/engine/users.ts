@@ -7,7 +7,7 @@ import { realClock, tickEvery, type Clock } from '../../core/clock.ts'
 import type { RpcClient } from '../clients/types.ts'
 import { encodeHistogram } from '../../core/histogram.ts'
 import { epochClock, type NowClock } from '../../core/series.ts'
-import { sumStats } from '../strategies/calls.ts'
+import { sumClientStats } from '../../core/counters.ts'
 import { configureStrategy } from '../strategies/registry.ts'
 import type { ClientKind, StrategyName, StrategyRun } from '../strategies/types.ts'
 import { CallRecorder, checkAccounting } from './recorder.ts'
@@ -24,8 +24,6 @@ export interface RunUsersConfig {
   clock?: Clock
   /** `index` counts the user's clients from 0. */
   makeClient: (kind: ClientKind, userIndex: number, index: number) => RpcClient
-  /** WebAssembly histograms (needs `await initWasm()` first). */
-  wasm?: boolean
   /** Called every `tickMs` (default 1000) while rounds run; must not throw. */
   onTick?: (progress: SliceProgress) => void
   tickMs?: number
@@ -55,10 +53,9 @@ export async function runUsers(plans: readonly UserPlan[], load: LoadModel, cfg:
       throw new Error(`load closed-calls needs a strategy that keeps one call per device in flight (multiplexed); ${cfg.strategy} runs rounds only`)
     }
     await setupAll(runs, plans)
-    const wasm = cfg.wasm ?? false
     const seriesClock = cfg.series?.clock ?? (cfg.clock === undefined || cfg.clock === realClock ? epochClock : cfg.clock)
-    rec = new CallRecorder({ wasm, series: { ...cfg.series, clock: seriesClock } })
-    book = new RoundBook(wasm)
+    rec = new CallRecorder({ series: { ...cfg.series, clock: seriesClock } })
+    book = new RoundBook()
     const start = clock.now()
     const endAt = start + load.durationMs
     const progress = progressOf(rec, book, clock, start)
@@ -79,7 +76,7 @@ export async function runUsers(plans: readonly UserPlan[], load: LoadModel, cfg:
     )
     const elapsedMs = clock.now() - start
     stopTicks()
-    const clients = sumStats(runs.map((r) => r.stats()))
+    const clients = sumClientStats(runs.map((r) => r.stats()))
     closed = true
     await closeRuns(runs)
     checkAccounting(rec.counts(), `strategy ${cfg.strategy}`)

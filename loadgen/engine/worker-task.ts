@@ -15,7 +15,7 @@ export default async function runCellTask(task: CellTask | WarmTask): Promise<Wo
   try {
     // Fault injection for tests: kill this worker thread mid-cell, as a native crash or OOM would.
     if (process.env.FLEETBENCH_CRASH_WORKER === task.cellId && task.workerIndex === 0) setTimeout(() => process.exit(70), 300)
-    if (task.wasm) await initWasm()
+    await initWasm()
     const makeClient = (kind: RpcClient['kind'], userIndex: number, index: number): RpcClient => {
       const common = { broker: task.broker, clientId: `${task.clientIdPrefix}-u${userIndex}-c${index}`, protocolVersion: task.protocolVersion, qos: task.qos }
       return kind === 'multiplexed' ? new MultiplexedRpcClient({ ...common, reconnectPeriodMs: task.reconnectPeriodMs }) : new MqttnetRpcClient({ ...common, ackMode: task.ackMode })
@@ -25,7 +25,6 @@ export default async function runCellTask(task: CellTask | WarmTask): Promise<Wo
       strategyOptions: task.strategyOptions,
       roundTimeoutMs: task.roundTimeoutMs,
       makeClient,
-      wasm: task.wasm,
       totalUsers: task.totalUsers,
       signal: stop.signal,
       onTick: (p) => {

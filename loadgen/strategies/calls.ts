@@ -3,7 +3,7 @@
  * (open → read → close), reconnecting a torn-down client, and summing client stats.
  */
 import { sleep, type Clock, type TimerHandle } from '../../core/clock.ts'
-import { emptyClientStats, type CallOptions, type ClientStats, type RpcClient } from '../clients/types.ts'
+import type { CallOptions, RpcClient } from '../clients/types.ts'
 import type { Verb } from '../../core/protocol.ts'
 import type { CallRecorder } from '../engine/recorder.ts'
 import type { DeviceTarget } from '../engine/types.ts'
@@ -144,20 +144,6 @@ export async function closeAll(clients: readonly RpcClient[]): Promise<void> {
 }
 
 /** Counters summed over clients; peakInFlight is the highest of any one client. */
-export function sumStats(list: readonly ClientStats[]): ClientStats {
-  const total = emptyClientStats()
-  for (const s of list) {
-    total.connections += s.connections
-    total.subscribes += s.subscribes
-    total.unsubscribes += s.unsubscribes
-    total.lateReplies += s.lateReplies
-    total.unknownReplies += s.unknownReplies
-    total.disconnectedCalls += s.disconnectedCalls
-    total.protocolViolations += s.protocolViolations
-    total.peakInFlight = Math.max(total.peakInFlight, s.peakInFlight)
-  }
-  return total
-}
 
 /** A run on one client: connects at setup, reconnects before a round if torn down, plays `round`. */
 export function singleClientRun(

@@ -6,7 +6,8 @@
 import type { CallOptions, RpcClient } from '../clients/types.ts'
 import type { CallRecorder } from '../engine/recorder.ts'
 import type { DeviceTarget } from '../engine/types.ts'
-import { closeAll, connectAll, ensureConnected, serialChains, sumStats } from './calls.ts'
+import { closeAll, connectAll, ensureConnected, serialChains } from './calls.ts'
+import { sumClientStats } from '../../core/counters.ts'
 import { readOption, rejectUnknown, wholeNumber, type OptionName } from './options.ts'
 import type { Strategy } from './types.ts'
 
@@ -47,7 +48,7 @@ export const pool: Strategy<PoolOptions, 'pool'> = {
         const callOpts: CallOptions = { deadline }
         await Promise.all(clients.map((client, i) => lane(client, shares[i] ?? [], callOpts, rec)))
       },
-      stats: () => sumStats(clients.map((c) => c.stats())),
+      stats: () => sumClientStats(clients.map((c) => c.stats())),
       close: () => closeAll(clients),
     }
   },

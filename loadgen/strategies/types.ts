@@ -9,7 +9,8 @@
  * sent is not counted at all.
  */
 import type { Clock } from '../../core/clock.ts'
-import type { ClientStats, RpcClient } from '../clients/types.ts'
+import type { ClientStats } from '../../core/counters.ts'
+import type { RpcClient } from '../clients/types.ts'
 import type { CallRecorder } from '../engine/recorder.ts'
 import type { DeviceTarget } from '../engine/types.ts'
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createHistogram, recordUs, summarize } from '../../core/histogram.ts'
-import type { CellResult } from '../../core/result.ts'
-import { channelCapacity, channelCells } from './index.ts'
+import { emptyChannelMeasures, type ChannelCell } from '../../core/result.ts'
+import { channelCells } from './cells.ts'
+import { channelCapacity } from './index.ts'
 import { channelCapacityFindings, trend } from './findings.ts'
 
 const summary = (us: number) => {
@@ -10,18 +11,23 @@ const summary = (us: number) => {
   return summarize(h)
 }
 
-function cell(policy: string, capacity: number, o: { blockUs?: number; tryFull?: number; dropped?: number; fault?: string; status?: CellResult['status']; pattern?: string; error?: string }): CellResult {
+function cell(policy: string, capacity: number, o: { blockUs?: number; tryFull?: number; dropped?: number; fault?: string; status?: ChannelCell['status']; pattern?: string; error?: string }): ChannelCell {
   const fault = o.fault ?? 'stall'
   return {
+    kind: 'channel',
     id: `${o.pattern ?? policy}-c${capacity}-${fault}`,
     labels: { capacity, policy, fault, ...(o.pattern ? { pattern: o.pattern } : {}) },
     status: o.status ?? 'ok',
     ...(o.error ? { error: o.error } : {}),
     counts: { sent: 100, ok: 100 - (o.tryFull ?? 0) - (o.dropped ?? 0), dropped: o.dropped ?? 0, errors: o.tryFull ? { 'try-full': o.tryFull } : {} },
+    throughput: { callsPerSec: 100 },
+    elapsedMs: 1000,
     latencyUs: summary(400_000),
+    latencyUncorrectedUs: summary(300_000),
     blockingUs: summary(o.blockUs ?? 5),
-    channel: { capacity, policy, fault, tryFailures: o.tryFull ?? 0, maxQueueDepth: capacity, memoryGrowthBytes: 2 ** 20, takenWhileDown: 0, deadlockAfterMs: 1700 },
-  } as unknown as CellResult
+    channel: { ...emptyChannelMeasures(), capacity, policy, fault, tryFailures: o.tryFull ?? 0, maxQueueDepth: capacity, memoryGrowthBytes: 2 ** 20, deadlockAfterMs: 1700 },
+    series: [],
+  }
 }
 
 describe('channel-capacity definition and findings', () => {

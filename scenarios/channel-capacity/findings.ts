@@ -3,9 +3,10 @@
  * then the send-in-poll cell and any failed cell. Every figure and every trend word ("fell at every
  * step", "did not fall") is computed from the measured cells.
  */
-import { errorTotal, type CellResult } from '../../core/result.ts'
+import { errorTotal } from '../../core/accounting.ts'
+import { isChannelCell, type CellResult, type ChannelCell } from '../../core/result.ts'
 import { formatMs, formatWait } from '../../reports/summary.ts'
-import type { ChannelCapacityOptions } from './index.ts'
+import type { ChannelCapacityOptions } from './options.ts'
 
 const n = (x: number): string => x.toLocaleString('en-US')
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`
@@ -18,7 +19,7 @@ export function trend(values: readonly number[]): string {
   return values.every((v, i) => i === 0 || v <= values[i - 1]!) ? 'fell at every step' : 'fell overall, though not at every step'
 }
 
-function sweep(cells: readonly CellResult[], pick: (c: CellResult) => number, fmt: (v: number) => string): { text: string; trend: string } {
+function sweep(cells: readonly ChannelCell[], pick: (c: ChannelCell) => number, fmt: (v: number) => string): { text: string; trend: string } {
   const values = cells.map(pick)
   return { text: values.map(fmt).join(' → '), trend: trend(values) }
 }
@@ -38,8 +39,8 @@ function describeFault(fault: string, o: ChannelCapacityOptions): { what: string
   }
 }
 
-function faultFindings(fault: string, cells: readonly CellResult[], o: ChannelCapacityOptions): string[] {
-  const of = (policy: string): CellResult[] =>
+function faultFindings(fault: string, cells: readonly ChannelCell[], o: ChannelCapacityOptions): string[] {
+  const of = (policy: string): ChannelCell[] =>
     cells.filter((c) => c.labels.fault === fault && c.labels.policy === policy && c.labels.pattern === undefined).sort((a, b) => Number(a.labels.capacity) - Number(b.labels.capacity))
   const { what, backlog } = describeFault(fault, o)
   const block = of('block')
@@ -51,11 +52,11 @@ function faultFindings(fault: string, cells: readonly CellResult[], o: ChannelCa
   const sentences: string[] = []
   const parts: string[] = []
   if (block.length > 0) {
-    const s = sweep(block, (c) => c.blockingUs?.p99 ?? 0, formatWait)
+    const s = sweep(block, (c) => c.blockingUs.p99, formatWait)
     parts.push(`\`block\`'s send p99 ${s.trend} as capacity grew (${s.text})`)
   }
   if (tries.length > 0) {
-    const s = sweep(tries, (c) => c.channel?.tryFailures ?? c.counts.errors['try-full'] ?? 0, n)
+    const s = sweep(tries, (c) => c.channel.tryFailures, n)
     parts.push(`\`try\`'s failures ${s.trend} (${s.text})`)
   }
   const head = `Under ${what} at ${n(o.rate)} publishes/s from ${o.producers} producers, capacities ${caps.join(', ')}`
@@ -66,16 +67,16 @@ function faultFindings(fault: string, cells: readonly CellResult[], o: ChannelCa
   )
   const drops = [...newest, ...oldest]
   if (drops.length > 0) {
-    const p99 = Math.max(...drops.map((c) => c.blockingUs?.p99 ?? 0))
+    const p99 = Math.max(...drops.map((c) => c.blockingUs.p99))
     const worst = Math.max(...drops.map((c) => c.blockingUs?.max ?? 0))
-    const range = (name: string, cs: CellResult[]): string => (cs.length === 0 ? '' : `${name} ${n(cs[0]!.counts.dropped)} → ${n(cs[cs.length - 1]!.counts.dropped)}`)
+    const range = (name: string, cs: ChannelCell[]): string => (cs.length === 0 ? '' : `${name} ${n(cs[0]!.counts.dropped)} → ${n(cs[cs.length - 1]!.counts.dropped)}`)
     const depth = oldest.length > 0 ? `, and drop-oldest's ring of N = ${o.ring} raised its buffer to N + capacity (max depth ${oldest.map((c) => n(c.channel?.maxQueueDepth ?? 0)).join(', ')})` : ''
     sentences.push(`The drop policies never waited for room (send p99 at most ${formatWait(p99)}, longest single call ${formatWait(worst)}) and dropped ${[range('drop-newest', newest), range('drop-oldest', oldest)].filter((x) => x !== '').join(' and ')} requests from the smallest to the largest capacity${depth}.`)
   }
   if (block.length > 1) {
     const lo = block[0]!
     const hi = block[block.length - 1]!
-    const grew = (c: CellResult): string => mb(c.channel?.memoryGrowthBytes ?? 0)
+    const grew = (c: ChannelCell): string => mb(c.channel.memoryGrowthBytes)
     sentences.push(
       `End-to-end latency from the intended time is set by the fault, not by the capacity (block e2e p99 ${formatMs(lo.latencyUs.p99)} at capacity ${lo.labels.capacity}, ${formatMs(hi.latencyUs.p99)} at ${hi.labels.capacity}): a request waits out the fault either in the channel or in its blocked producer, so capacity only moves where it waits, for memory growth of ${grew(hi)} vs ${grew(lo)} (garbage collection moves these by a few MB).`,
     )
@@ -92,7 +93,7 @@ function faultFindings(fault: string, cells: readonly CellResult[], o: ChannelCa
   return sentences
 }
 
-function sendInPoll(c: CellResult, o: ChannelCapacityOptions): string {
+function sendInPoll(c: ChannelCell, o: ChannelCapacityOptions): string {
   if (c.status === 'deadlock') {
     const stranded = (c.counts.errors.deadlock ?? 0) + (c.counts.errors.undelivered ?? 0)
     return `${c.id} (rumqtt #1025): ${c.error ?? 'no progress'}. The watchdog (${o.watchdog} ms without progress) ended the cell as deadlock ${c.channel?.deadlockAfterMs ?? '?'} ms into production with ${n(stranded)} requests stranded, instead of hanging the run.`
@@ -100,7 +101,8 @@ function sendInPoll(c: CellResult, o: ChannelCapacityOptions): string {
   return `${c.id}: did not deadlock in this run (status ${c.status}): the handler's send found room every time; the pattern needs the channel full when a message arrives, which the stall provides.`
 }
 
-export function channelCapacityFindings(cells: readonly CellResult[], o: ChannelCapacityOptions): string[] {
+export function channelCapacityFindings(all: readonly CellResult[], o: ChannelCapacityOptions): string[] {
+  const cells = all.filter(isChannelCell)
   const measured = cells.filter((c) => c.status !== 'failed')
   const out: string[] = []
   for (const fault of o.faults) {

@@ -4,39 +4,19 @@
  * refused, and what it costs in end-to-end latency and memory. Plus one cell of the rumqtt #1025
  * deadlock pattern (awaiting send() inside the event loop), ended by a watchdog.
  */
-import { FAULT_NAMES, type FaultName } from '../../loadgen/channel/messages.ts'
-import { POLICY_NAMES, type PolicyName } from '../../loadgen/channel/policies.ts'
-import { CHANNEL_COLUMNS } from '../../reports/summary.ts'
 import { integer, listOf, UsageError } from '../../core/cli-support.ts'
 import { parseBrokerUrl } from '../../core/mqtt-connect.ts'
-import { channelCapacityFindings } from './findings.ts'
-import { executeChannelCells, type ChannelCellSpec } from '../channel-runner.ts'
-import { choice, commonSpecs, int, ms, positiveRate, type CommonOptions } from '../options.ts'
+import { FAULT_NAMES } from '../../loadgen/channel/messages.ts'
+import { POLICY_NAMES } from '../../loadgen/channel/policies.ts'
+import { choice, commonSpecs, int, ms, positiveRate } from '../options.ts'
 import type { OptionSpec, ScenarioDefinition } from '../types.ts'
+import { channelCells } from './cells.ts'
+import { CHANNEL_COLUMNS } from './columns.ts'
+import { channelCapacityFindings } from './findings.ts'
+import type { ChannelCapacityOptions } from './options.ts'
+import { executeChannelCells } from './session.ts'
 
-export interface ChannelCapacityOptions extends Pick<CommonOptions, 'seed' | 'broker' | 'username' | 'password' | 'out' | 'qos'> {
-  capacities: number[]
-  policies: PolicyName[]
-  faults: FaultName[]
-  ring: number
-  producers: number
-  rate: number
-  duration: number
-  faultFor: number
-  faultEvery: number
-  cutFor: number
-  linkBandwidth: number
-  linkLatency: number
-  maxInflight: number
-  payload: number
-  deadlockCell: 'on' | 'off'
-  watchdog: number
-  drainTimeout: number
-  repeat: number
-}
-
-/** The send-in-poll cell's fixed shape: a channel that is not a rendezvous, filled by a stall. */
-export const SEND_IN_POLL = { capacity: 10, policy: 'block', fault: 'stall' } as const
+export type { ChannelCapacityOptions }
 
 const capacityList: OptionSpec<number[]> = {
   describe: 'channel capacities to sweep, comma-separated whole numbers (0 = rendezvous)',
@@ -53,26 +33,6 @@ const names = <T extends string>(allowed: readonly T[], describe: string): Optio
   parse: (raw, name) => listOf(name, raw, allowed),
   show: (v) => v.join(','),
 })
-
-export function channelCells(o: ChannelCapacityOptions): ChannelCellSpec[] {
-  const cells: ChannelCellSpec[] = []
-  for (const fault of o.faults)
-    for (const policy of o.policies)
-      for (const capacity of o.capacities)
-        cells.push({
-          id: `${policy}-c${capacity}-${fault}`,
-          labels: { capacity, policy, fault, ...(policy === 'drop-oldest' ? { ring: o.ring } : {}) },
-          capacity,
-          policy,
-          fault,
-          sendInPoll: false,
-        })
-  if (o.deadlockCell === 'on') {
-    const { capacity, policy, fault } = SEND_IN_POLL
-    cells.push({ id: `send-in-poll-c${capacity}-${fault}`, labels: { capacity, policy, fault, pattern: 'send-in-poll' }, capacity, policy, fault, sendInPoll: true })
-  }
-  return cells
-}
 
 export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
   name: 'channel-capacity',
@@ -96,7 +56,7 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
     cutFor: 1_000,
     linkBandwidth: 40_000,
     linkLatency: 20,
-    maxInflight: 100,
+    maxInFlight: 100,
     payload: 64,
     deadlockCell: 'on',
     watchdog: 1_000,
@@ -110,7 +70,7 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
     username: commonSpecs.username,
     password: commonSpecs.password,
     out: commonSpecs.out,
-    qos: { describe: 'QoS of the published requests (0 or 1); maxInflight counts QoS 1', parse: commonSpecs.qos.parse },
+    qos: { describe: 'QoS of the published requests (0 or 1); maxInFlight counts QoS 1', parse: commonSpecs.qos.parse },
     capacities: capacityList,
     policies: names(POLICY_NAMES, 'overflow policies'),
     faults: names(FAULT_NAMES, 'faults during production'),
@@ -123,7 +83,7 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
     cutFor: ms('cut: how long the broker is unreachable, from a third of --duration', 1, 3_600_000),
     linkBandwidth: int(100, 1_000_000_000, 'slow-link: bytes per second each way during its windows'),
     linkLatency: ms('slow-link: one-way latency added during its windows', 0, 60_000),
-    maxInflight: int(1, 65_535, "the event loop's max_inflight: QoS 1 publishes in flight before it stops taking requests"),
+    maxInFlight: int(1, 65_535, "the event loop's max_inflight: QoS 1 publishes in flight before it stops taking requests"),
     payload: int(20, 262_144, 'payload bytes per publish (the first 20 carry sequence and timestamps)'),
     deadlockCell: choice(['on', 'off'] as const, 'add the rumqtt #1025 cell: the event loop awaits send() into its own full channel'),
     watchdog: ms('no-progress time after which a cell is declared deadlocked', 10, 600_000),
@@ -139,7 +99,7 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
   thresholds: () => [],
   findings: channelCapacityFindings,
   notes: (o) => [
-    `Each cell: ${o.producers} producers at ${o.rate} publishes/s in all (QoS ${o.qos}, ${o.payload} B) for ${o.duration / 1000} s through one MQTT.js client whose event loop is emulated (max_inflight ${o.maxInflight}); a subscriber on its own connection measures delivery. Latency (e2e) is from the intended publish time; "uncorr" from the actual call.`,
+    `Each cell: ${o.producers} producers at ${o.rate} publishes/s in all (QoS ${o.qos}, ${o.payload} B) for ${o.duration / 1000} s through one MQTT.js client whose event loop is emulated (max_inflight ${o.maxInFlight}); a subscriber on its own connection measures delivery. Latency (e2e) is from the intended publish time; "uncorr" from the actual call.`,
     'stall stops polling the emulated event loop only; MQTT.js below it keeps reading the socket, unlike an unpolled rumqtt event loop (which makes no difference until the TCP buffers fill).',
   ],
   columns: CHANNEL_COLUMNS,

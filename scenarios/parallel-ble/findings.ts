@@ -1,12 +1,13 @@
 /** What a parallel-ble run showed, in sentences computed from its measured cells only. */
-import { errorTotal, type CellResult } from '../../core/result.ts'
+import { errorTotal } from '../../core/accounting.ts'
+import { isRpcCell, type CellResult, type RpcCell } from '../../core/result.ts'
 import { formatMs } from '../../reports/summary.ts'
 
 const pct = (n: number, d: number): string => (d > 0 ? `${((100 * n) / d).toFixed(1)}%` : '0%')
 const per = (n: number, d: number): string => (d > 0 ? (n / d).toFixed(2) : '0')
-const err = (c: CellResult, k: string): number => c.counts.errors[k] ?? 0
+const err = (c: RpcCell, k: string): number => c.counts.errors[k] ?? 0
 
-function strict(c: CellResult): string {
+function strict(c: RpcCell): string {
   const v = c.clients.protocolViolations
   const failed = err(c, 'protocol-violation')
   if (v === 0)
@@ -14,24 +15,25 @@ function strict(c: CellResult): string {
   return `${c.id}: ${v} protocol violation${v === 1 ? '' : 's'} ("Received packet 'SubAck' at an unexpected time") tore the connection down, failing ${failed} calls (${pct(failed, c.counts.sent)} of those sent); each teardown cost a reconnect (${c.clients.connections} connections in all). Mechanism: ${c.roundsPastDeadline} of ${c.rounds} rounds hit their shared deadline, and ${v} times a call was still waiting for its SUBACK (or PUBACK) when it did; the deadline removed that waiter, the late ack then matched no waiter, and the MQTTnet < 5.2 dispatcher (emulated here) threw, disconnected, and failed every other pending call with the same exception.`
 }
 
-function lenient(c: CellResult): string {
+function lenient(c: RpcCell): string {
   return `${c.id}: no protocol violation, because MQTT.js matches acks by message id and ignores unknown ones, but every call still costs its own SUBSCRIBE and UNSUBSCRIBE: the broker handled ${c.broker.subscribe + c.broker.unsubscribe} of them for ${c.counts.sent} calls (${per(c.broker.subscribe + c.broker.unsubscribe, c.counts.sent)} per call), three round trips where one would do.`
 }
 
 /** Serialising does not make MQTTnet < 5.2 safe: a deadline can still land while an ack is in flight. */
-function violations(c: CellResult): string {
+function violations(c: RpcCell): string {
   const v = c.clients.protocolViolations
   if (v === 0) return ''
   return ` Serialising does not remove the hazard: ${v} deadline${v === 1 ? '' : 's'} still landed while a SUBACK or PUBACK was in flight, failing ${err(c, 'protocol-violation')} calls.`
 }
 
-function ratio(c: CellResult, base: CellResult | undefined): string {
+function ratio(c: RpcCell, base: RpcCell | undefined): string {
   if (!base || base.throughput.callsPerSec === 0) return ''
   return ` (${(c.throughput.callsPerSec / base.throughput.callsPerSec).toFixed(1)}x ${base.id})`
 }
 
-export function parallelBleFindings(cells: readonly CellResult[]): string[] {
-  const byStrategy = (s: string): CellResult | undefined => cells.find((c) => c.labels.strategy === s && c.status === 'ok')
+export function parallelBleFindings(all: readonly CellResult[]): string[] {
+  const cells = all.filter(isRpcCell)
+  const byStrategy = (s: string): RpcCell | undefined => cells.find((c) => c.labels.strategy === s && c.status === 'ok')
   const serial = byStrategy('serial')
   const out: string[] = []
   for (const c of cells) {

@@ -3,52 +3,16 @@
  * `Task.WhenAll(devices.Select(OpenBleAsync))` does, under each strategy people use when one MQTTnet
  * RPC client cannot be shared — and under the multiplexed client that makes the question go away.
  */
-import { STRATEGY_NAMES, type StrategyName } from '../../loadgen/strategies/types.ts'
+import { STRATEGY_NAMES } from '../../loadgen/strategies/types.ts'
 import { listOf, UsageError } from '../../core/cli-support.ts'
 import { parallelBleFindings } from './findings.ts'
-import { executeRpcCells, type RpcCellSpec } from '../rpc-runner.ts'
-import { brokerFaultSpec, type BrokerRestartFault } from '../broker-fault.ts'
-import { rendezvousSpec, shardSpec, startAtSpec, type Shard } from '../shard.ts'
-import { choice, commonDefaults, commonSpecs, int, ms, positiveRate, type CommonOptions } from '../options.ts'
+import { executeRpcCells } from '../rpc/session.ts'
+import { parallelBleCells, type ParallelBleOptions } from './cells.ts'
+import { PARALLEL_COLUMNS } from './columns.ts'
+import { brokerFaultSpec } from '../broker-fault.ts'
+import { rendezvousSpec, shardSpec, startAtSpec } from '../shard.ts'
+import { choice, commonDefaults, commonSpecs, int, ms, positiveRate } from '../options.ts'
 import type { ScenarioDefinition } from '../types.ts'
-
-export interface ParallelBleOptions extends CommonOptions {
-  devices: number
-  gateways: number
-  users: number
-  strategies: StrategyName[]
-  poolSize: number
-  duration: number
-  rate: number | undefined
-  timeout: number
-  ackMode: 'strict' | 'lenient' | 'both'
-  protocol: 'auto' | '4' | '5'
-  repeat: number
-  fault: BrokerRestartFault | undefined
-  reconnectPeriod: number
-  shard: Shard | undefined
-  startAt: number | undefined
-  rendezvous: string | undefined
-}
-
-export function parallelBleCells(o: ParallelBleOptions): RpcCellSpec[] {
-  const cells: RpcCellSpec[] = []
-  const modes: Array<'strict' | 'lenient'> = o.ackMode === 'both' ? ['strict', 'lenient'] : [o.ackMode]
-  // Strict is the realistic MQTTnet < 5.2 dispatcher for the MQTTnet-style remedies too.
-  const mqttnetMode = modes[0]!
-  for (const s of o.strategies) {
-    if (s === 'naive-parallel') {
-      for (const m of modes) cells.push({ id: modes.length > 1 ? `naive-parallel-${m}` : 'naive-parallel', labels: { strategy: s, ackMode: m }, strategy: s, strategyOptions: {}, ackMode: m })
-    } else if (s === 'pool') {
-      cells.push({ id: `pool-${o.poolSize}`, labels: { strategy: s, poolSize: o.poolSize, ackMode: mqttnetMode }, strategy: s, strategyOptions: { poolSize: o.poolSize }, ackMode: mqttnetMode })
-    } else if (s === 'serial') {
-      cells.push({ id: s, labels: { strategy: s, ackMode: mqttnetMode }, strategy: s, strategyOptions: {}, ackMode: mqttnetMode })
-    } else {
-      cells.push({ id: s, labels: { strategy: s }, strategy: s, strategyOptions: {}, ackMode: 'lenient' })
-    }
-  }
-  return cells
-}
 
 export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
   name: 'parallel-ble',
@@ -106,6 +70,7 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
   },
   thresholds: () => ['multiplexed:errorRate<5%', 'multiplexed:protocolViolations=0', 'multiplexed:callsPerSec>2x serial'],
   findings: parallelBleFindings,
+  columns: PARALLEL_COLUMNS,
   notes: (o) => [
     ...(o.ackMode !== 'lenient'
       ? ["strict ack mode is an emulation of MQTTnet < 5.2's packet dispatcher (acks matched by packet type and id; an ack with no waiter tears the connection down) on top of MQTT.js, which itself ignores such acks. MQTTnet 5.2.0 logs them instead."]
@@ -125,3 +90,5 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
       ctx,
     ),
 }
+
+export { parallelBleCells, type ParallelBleOptions }

@@ -7,7 +7,8 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts'
 import { sleep } from '../../core/clock.ts'
 import type { BatchItem, Verb } from '../../core/protocol.ts'
-import { emptyClientStats, type CallOptions, type CallResult, type ClientStats, type ErrorKind, type RpcClient } from '../../loadgen/clients/types.ts'
+import type { CallOptions, CallResult, ErrorKind, RpcClient } from '../../loadgen/clients/types.ts'
+import { emptyClientStats, type ClientStats } from '../../core/counters.ts'
 
 /**
  * A latency in ms, fixed or per call: `target` is the device, or the gateway for a batch; `nth`

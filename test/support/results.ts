@@ -6,7 +6,19 @@
  */
 import { createHistogram, encodeHistogram, recordUs, summarize, type LatencySummary } from '../../core/histogram.ts'
 import type { SeriesPoint } from '../../core/series.ts'
-import { SCHEMA_VERSION, type CellResult, type RunResult } from '../../core/result.ts'
+import { emptyChannelMeasures, SCHEMA_VERSION, type CellResult, type ChannelCell, type ChannelSeriesPoint, type RpcCell, type RunResult } from '../../core/result.ts'
+
+/** The cell as an RPC cell; throws (failing the test) when it is missing or of another kind. */
+export function rpc(c: CellResult | undefined): RpcCell {
+  if (c?.kind !== 'rpc') throw new Error(`expected an rpc cell, got ${c === undefined ? 'none' : c.kind}`)
+  return c
+}
+
+/** The cell as a channel cell; throws (failing the test) when it is missing or of another kind. */
+export function channel(c: CellResult | undefined): ChannelCell {
+  if (c?.kind !== 'channel') throw new Error(`expected a channel cell, got ${c === undefined ? 'none' : c.kind}`)
+  return c
+}
 
 /** mulberry32: small, seeded, good enough for test data. */
 export function rng(seed: number): () => number {
@@ -61,7 +73,7 @@ export interface CellSpec {
   withSeriesHist?: boolean
 }
 
-export function cellOf(spec: CellSpec): CellResult {
+export function cellOf(spec: CellSpec): RpcCell {
   const errors = spec.errors ?? { timeout: 0 }
   const errTotal = Object.values(errors).reduce((a, b) => a + b, 0)
   const seconds = spec.seconds ?? 3
@@ -69,6 +81,7 @@ export function cellOf(spec: CellSpec): CellResult {
   const rounds = Math.max(1, Math.round(ok / 12))
   const latency = summaryOf(spec.samples)
   return {
+    kind: 'rpc',
     id: spec.id,
     labels: spec.labels,
     status: 'ok',
@@ -141,14 +154,26 @@ export function channelCapacityResult(seed = 7): RunResult {
       const lost = policy === 'block' ? 0 : Math.round(400 / (capacity + 1))
       const errors: Record<string, number> = policy === 'try' ? { 'try-failed': lost } : {}
       const dropped = policy.startsWith('drop') ? lost : 0
-      const c = cellOf({ id: `cap-${capacity}-${policy}`, labels: { capacity, policy, fault: 'stall' }, samples, errors, dropped })
+      const base = cellOf({ id: `cap-${capacity}-${policy}`, labels: { capacity, policy, fault: 'stall' }, samples, errors, dropped })
       const blocking = policy === 'block' ? latencies(500, 200_000 / (capacity + 1) + 5, seed * 2000 + i) : []
-      Object.assign(c, {
+      const c: ChannelCell = {
+        kind: 'channel',
+        id: base.id,
+        labels: base.labels,
+        status: 'ok',
+        counts: base.counts,
+        broker: base.broker,
+        throughput: { callsPerSec: base.throughput.callsPerSec },
+        elapsedMs: base.elapsedMs,
+        latencyUs: base.latencyUs,
         blockingUs: summaryOf(blocking),
         latencyUncorrectedUs: summaryOf(samples.map((s) => Math.round(s * 0.7))),
-        channel: { capacity, policy, fault: 'stall', produced, delivered: produced - lost, dropped, tryFailures: policy === 'try' ? lost : 0, maxQueueDepth: capacity, peakRssBytes: 80_000_000 + capacity * 1000 },
-        series: seriesOf(samples, 0, 3, false, (t) => ({ queueDepth: Math.min(capacity, t * 7) })),
-      })
+        channel: {
+          ...emptyChannelMeasures(),
+          capacity, policy, fault: 'stall', produced, delivered: produced - lost, dropped, tryFailures: policy === 'try' ? lost : 0, maxQueueDepth: capacity, peakRssBytes: 80_000_000 + capacity * 1000, memoryGrowthBytes: 0,
+        },
+        series: seriesOf(samples, 0, 3, false, (t) => ({ queueDepth: Math.min(capacity, t * 7), blocked: 0 })) as ChannelSeriesPoint[],
+      }
       cells.push(c)
     }
   }
@@ -170,7 +195,7 @@ export function hostileResult(): RunResult {
     c.labels = { strategy: p, note: PAYLOADS[(i + 1) % PAYLOADS.length]! }
     c.counts.errors[p] = 1
     c.counts.sent += 1
-    c.deviceErrors = { [PAYLOADS[(i + 2) % PAYLOADS.length]!]: 1 }
+    if (c.kind === 'rpc') c.deviceErrors = { [PAYLOADS[(i + 2) % PAYLOADS.length]!]: 1 }
     c.error = `boom ${p}`
   })
   r.scenario = `parallel-ble${PAYLOADS[0]}`

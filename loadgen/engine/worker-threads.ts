@@ -13,7 +13,7 @@ export interface Progress {
   errors: number
 }
 
-export class WorkerPool {
+export class RpcWorkerThreads {
   private readonly piscina: Piscina
 
   constructor(readonly threads: number) {

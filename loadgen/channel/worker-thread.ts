@@ -10,7 +10,7 @@ import type { ChannelCellTask, ChannelTick, ChannelWorkerOutcome } from './messa
 
 export type ChannelCellRun = Omit<ChannelCellTask, 'type' | 'progress'>
 
-export class ChannelWorkerPool {
+export class ChannelWorkerThread {
   private readonly piscina: Piscina
 
   constructor() {

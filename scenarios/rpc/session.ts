@@ -1,0 +1,168 @@
+/**
+ * The session of RPC cells (strategy × options) against the fleet: starts the embedded broker and
+ * fleet (or attaches the fleet to --broker), deals devices to users and users to worker threads,
+ * and runs each cell's users on the threads. The cell runner does repeats, progress and merging.
+ */
+import { brokerAccess, unreachableBroker, type Credentials } from '../../core/broker-access.ts'
+import type { BrokerTarget, ProtocolChoice } from '../../core/mqtt-connect.ts'
+import type { LoadModel, SliceResult } from '../../loadgen/engine/types.ts'
+import { planUsers } from '../../loadgen/engine/merge.ts'
+import { RpcWorkerThreads } from '../../loadgen/engine/worker-threads.ts'
+import { fleetLayout, startSimulation, type Simulation } from '../../simulator/fleet.ts'
+import { getProfile, type DeviceProfile } from '../../simulator/profiles.ts'
+import type { BrokerRestartFault } from '../broker-fault.ts'
+import { brokerEnvironment, probeExternal, probeNotes } from '../broker-probe.ts'
+import { runCells, type CellIdentity, type CellSession } from '../cell-runner.ts'
+import { inShard, rendezvous, waitUntil, type Shard } from '../shard.ts'
+import type { ExecuteOutcome, RunContext } from '../types.ts'
+import { failedRpcCell, rpcCellFromSlice } from './cell-result.ts'
+
+export interface RpcCellSpec extends CellIdentity {
+  strategy: string
+  strategyOptions: Record<string, unknown>
+  ackMode: 'strict' | 'lenient'
+}
+
+export interface RpcRunOptions {
+  devices: number
+  gateways: number
+  users: number
+  profile: string | DeviceProfile
+  seed: number
+  broker?: string | undefined
+  username?: string | undefined
+  password?: string | undefined
+  /** Embedded broker: lock it down; clients log in with these, gateways with their own. */
+  auth?: Credentials | undefined
+  /** PEM file paths for an mqtts:// broker. */
+  ca?: string | undefined
+  cert?: string | undefined
+  key?: string | undefined
+  workers: number
+  qos: 0 | 1
+  protocol: ProtocolChoice
+  roundTimeoutMs: number
+  load: LoadModel
+  /** Restart the embedded broker during every cell. */
+  fault?: BrokerRestartFault | undefined
+  /** Reconnect delay of the multiplexed clients after a lost connection; 0 = never. */
+  reconnectPeriodMs?: number
+  /** This machine's part of a sharded run (gateways and users whose index % count == index). */
+  shard?: Shard | undefined
+  /** Epoch ms at which the load starts (after set-up). */
+  startAt?: number | undefined
+  /** Shards meet on the broker under this id before the load starts. */
+  rendezvous?: string | undefined
+  rendezvousTimeoutMs?: number
+  /** Each cell runs this many times, interleaved with the others (default 1). */
+  repeat?: number
+  /** Prefix of every client id, so concurrent runs (shards) never collide. */
+  runId: string
+}
+
+export async function startFleet(o: RpcRunOptions): Promise<Simulation> {
+  const profile = typeof o.profile === 'string' ? getProfile(o.profile)! : o.profile
+  const { external, auth } = brokerAccess(o)
+  try {
+    const shard = o.shard && { index: o.shard.index, count: o.shard.count }
+    return await startSimulation({ devices: o.devices, gateways: o.gateways, profile, seed: o.seed, protocolVersion: o.protocol, shard }, { external, embedded: auth ? { auth } : undefined })
+  } catch (err) {
+    if (!external) throw err
+    throw unreachableBroker(external.url, err)
+  }
+}
+
+/** Probes the broker, starts the fleet and worker threads, and runs every cell through the cell runner. */
+export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellSpec[], ctx: RunContext): Promise<ExecuteOutcome> {
+  const { external, auth } = brokerAccess(o)
+  const probe = await probeExternal(external)
+  const sim = await startFleet(o)
+  const target: BrokerTarget = external ?? { url: sim.brokerUrl, username: auth?.username, password: auth?.password }
+  const devices = fleetLayout(o.devices, o.gateways).flatMap((g) => g.deviceIds.map((deviceId) => ({ deviceId, gatewayId: g.gatewayId })))
+  // Every shard plans all users the same way and runs its own slice of them.
+  const plans = planUsers(devices, o.users).filter((p) => inShard(p.userIndex, o.shard))
+  const workers = Math.min(o.workers, plans.length)
+  const threads = new RpcWorkerThreads(workers)
+  let leave: (() => Promise<void>) | undefined
+  const meet = async (phase: 'ready' | 'done', c: RunContext): Promise<(() => Promise<void>) | undefined> =>
+    o.rendezvous !== undefined && o.shard !== undefined ? rendezvous(target, o.rendezvous, phase, o.shard, o.rendezvousTimeoutMs ?? 600_000, c.signal) : undefined
+
+  const session: CellSession<RpcCellSpec, SliceResult> = {
+    cellMs: o.load.durationMs,
+    workers,
+    environmentBroker: brokerEnvironment(sim.broker ? sim.brokerUrl : undefined, probe, target.url, sim.fleet.gateways[0]?.protocolVersion ?? 4),
+    notes: probeNotes(target.url, probe),
+    async beforeCells(c) {
+      if (o.rendezvous !== undefined && o.shard !== undefined) {
+        await threads.warm() // a cold worker (loading TypeScript) must not make this shard start late
+        c.progress(`waiting for ${o.shard.count} shards at rendezvous ${o.rendezvous}`)
+        leave = await meet('ready', c)
+      }
+      if (o.startAt !== undefined) c.progress(`waiting until ${new Date(o.startAt).toISOString()}`)
+      await waitUntil(o.startAt, c.signal)
+    },
+    async runCell(cell, run) {
+      const started = Date.now()
+      const fault = o.fault && scheduleRestart(sim, o.fault, run.progress)
+      const outcome = await threads.runCell(
+        {
+          cellId: cell.id,
+          strategy: cell.strategy,
+          strategyOptions: cell.strategyOptions,
+          roundTimeoutMs: o.roundTimeoutMs,
+          load: o.load,
+          users: plans,
+          broker: target,
+          protocolVersion: o.protocol,
+          ackMode: cell.ackMode,
+          qos: o.qos,
+          clientIdPrefix: `${o.runId}-${run.repeat}-${run.index}`,
+          reconnectPeriodMs: o.reconnectPeriodMs ?? 1000,
+        },
+        (p) => {
+          fault?.started()
+          run.progress(`${(p.ok / Math.max((Date.now() - started) / 1000, 0.001)).toFixed(0)} calls/s  errors ${p.errors}`)
+        },
+        run.signal,
+      )
+      await fault?.done()
+      return outcome.ok ? { ok: true, part: outcome.slice } : outcome
+    },
+    toCell: rpcCellFromSlice,
+    failedCell: failedRpcCell,
+    brokerCounts: () => sim.brokerCounts(),
+    async afterCells(c) {
+      if (o.rendezvous === undefined || o.shard === undefined) return
+      c.progress(`waiting for the other shards to finish before stopping this shard's gateways`)
+      const done = await meet('done', c)
+      await done?.()
+    },
+    async close() {
+      await leave?.()
+      await threads.close()
+      await sim.close()
+    },
+  }
+  return runCells(session, cells, o.repeat ?? 1, ctx)
+}
+
+/**
+ * Restarts the embedded broker `atMs` after the cell's load starts (the first progress tick, sent
+ * when setup is done); `done()` waits for it, or cancels it if the cell ended first.
+ */
+function scheduleRestart(sim: Simulation, fault: BrokerRestartFault, progress: (line: string) => void): { started(): void; done(): Promise<void> } {
+  let restart: Promise<void> | undefined
+  let timer: NodeJS.Timeout | undefined
+  return {
+    started: () => {
+      timer ??= setTimeout(() => {
+        progress(`restarting the broker (down ${fault.downtimeMs} ms)`)
+        restart = sim.restartBroker(fault.downtimeMs)
+      }, fault.atMs)
+    },
+    done: async () => {
+      clearTimeout(timer)
+      await restart
+    },
+  }
+}
