@@ -61,8 +61,16 @@ module.exports = {
       severity: 'error',
       comment:
         'no production (non-test) file outside test/ imports from test/: test doubles and contract suites live in test/support/ for tests only. See docs/architecture.md',
-      from: { pathNot: ['^test/', TEST_FILE] },
+      from: { pathNot: ['^test/', '^bench/', TEST_FILE] },
       to: { path: '^test/' },
+    },
+    {
+      name: 'bench-only-to-test-support',
+      severity: 'error',
+      comment:
+        'bench (side-by-side measurements, never shipped or run by tests) may start the real peers the integration tests start (test/support/, e.g. Mosquitto), but imports no test file. See docs/architecture.md',
+      from: { path: '^bench/' },
+      to: { path: '^test/', pathNot: '^test/support/' },
     },
     {
       name: 'room-tests-stay-in-room',

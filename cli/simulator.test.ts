@@ -41,7 +41,10 @@ describe('npm run simulator', () => {
       child.stdout.on('data', (d) => {
         out += d
         const m = /broker\s+(mqtt:\/\/\S+)/.exec(out)
-        if (m && out.includes('ready.')) (clearTimeout(timer), resolve(m[1]!))
+        if (m && out.includes('ready.')) {
+          clearTimeout(timer)
+          resolve(m[1]!)
+        }
       })
     })
     expect(out).toMatch(/10 devices on 2 gateways/)

@@ -60,6 +60,9 @@ export interface BrokerCounts {
 
 const BROKER_COUNTERS = ['connect', 'subscribe', 'unsubscribe', 'publish'] as const satisfies ReadonlyArray<keyof BrokerCounts>
 
+/** The packets a result cell reports of a broker reading (connects are not a cell's figure). */
+export const packetCounts = (b: BrokerCounts): Omit<BrokerCounts, 'connect'> => ({ subscribe: b.subscribe, unsubscribe: b.unsubscribe, publish: b.publish })
+
 /** What the broker handled between two readings; undefined when either is missing (external broker). */
 export function brokerDelta(before: BrokerCounts | undefined, after: BrokerCounts | undefined): BrokerCounts | undefined {
   if (!before || !after) return undefined

@@ -90,16 +90,6 @@ export function recordUs(h: Histogram, us: number): void {
   h.recordValue(clampUs(us))
 }
 
-/**
- * Records one latency corrected for coordinated omission: when `us` exceeds the expected interval
- * between samples, the samples that a stalled sender failed to send are added too (us − i, us − 2i,
- * … down to i). Costs O(us / i) records, so i must be a real send interval, not 1 µs. An interval
- * below 1 (or NaN) records `us` alone.
- */
-export function recordCorrected(h: Histogram, us: number, expectedIntervalUs: number): void {
-  const interval = expectedIntervalUs >= 1 ? Math.floor(expectedIntervalUs) : 0
-  h.recordValueWithExpectedInterval(clampUs(us), interval)
-}
 
 export function encodeHistogram(h: Histogram): string {
   return encodeIntoCompressedBase64(h)

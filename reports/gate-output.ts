@@ -54,8 +54,11 @@ export function gateMarkdown(report: GateReport): string {
   return `${lines.join('\n')}\n`
 }
 
+/** Characters XML 1.0 does not allow: every control character but tab, line feed and carriage return. */
+const XML_FORBIDDEN = /[^\t\n\r\u0020-\uffff]/g
+
 const xml = (s: string): string =>
-  s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+  s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch]!).replace(XML_FORBIDDEN, '')
 
 export function gateJUnit(report: GateReport): string {
   const cases: string[] = []

@@ -14,6 +14,7 @@ import { readResult, validateResult } from './read.ts'
 
 const V1_RPC = 'test/fixtures/v1-parallel-ble.json'
 const V1_CHANNEL = 'test/fixtures/v1-channel-capacity.json'
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a version-1 file, read as plain JSON to compare field by field
 const raw = (file: string): { schemaVersion: number; options: Record<string, unknown>; cells: Array<Record<string, any>> } => JSON.parse(readFileSync(file, 'utf8'))
 
 describe('reading version-1 results', () => {

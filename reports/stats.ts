@@ -76,7 +76,10 @@ export function mannWhitneyGreater(a: readonly number[], b: readonly number[]): 
   const sd = Math.sqrt(((m * n) / 12) * (N + 1 - tieTerm))
   const z = sd > 0 ? (u - mean - 0.5) / sd : 0
   let minP = 1
-  for (let k = 0, c = 1; k < Math.min(m, n); k++) c = (c * (N - k)) / (k + 1), (minP = 1 / c)
+  for (let k = 0, c = 1; k < Math.min(m, n); k++) {
+    c = (c * (N - k)) / (k + 1)
+    minP = 1 / c
+  }
   return { u, p: sd > 0 ? normalTail(z) : 1, minP, exact: false }
 }
 

@@ -58,13 +58,27 @@ export async function runScenario<O extends object>(def: ScenarioDefinition<O>, 
   const dir = outputDir(def as ScenarioDefinition<object>, (opts as { out?: unknown }).out, startedAt)
   const tty = process.stderr.isTTY === true && !flags.quiet && !flags.json
   const progress = tty ? (line: string): void => void process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 100) - 1)}\x1b[K`) : (): void => {}
+  // Signals are handled until the result is written: a second one exits at once in any phase.
   const stop = stopOnSignals(def.name)
-  let exec
   try {
-    exec = await def.execute(opts, { progress, seedLabel: String((opts as { seed?: number }).seed ?? ''), signal: stop.signal })
+    return await runAndWrite(def, opts, flags, { dir, startedAt, thresholdExprs, tty, progress, stop })
   } finally {
     stop.dispose()
   }
+}
+
+interface RunState {
+  dir: string
+  startedAt: Date
+  thresholdExprs: string[]
+  tty: boolean
+  progress(line: string): void
+  stop: ReturnType<typeof stopOnSignals>
+}
+
+async function runAndWrite<O extends object>(def: ScenarioDefinition<O>, opts: O, flags: RunFlags, st: RunState): Promise<number> {
+  const { dir, startedAt, thresholdExprs, tty, progress, stop } = st
+  const exec = await def.execute(opts, { progress, seedLabel: String((opts as { seed?: number }).seed ?? ''), signal: stop.signal })
   if (tty) process.stderr.write('\r\x1b[K')
 
   const result: RunResult = {

@@ -64,7 +64,10 @@ export async function rendezvous(target: BrokerTarget, id: string, phase: 'ready
     client.on('message', (topic, payload) => {
       if (payload.length === 0) return
       ready.add(topic)
-      if (ready.size >= shard.count) (clearTimeout(timer), resolve())
+      if (ready.size >= shard.count) {
+        clearTimeout(timer)
+        resolve()
+      }
     })
   })
   await client.subscribeAsync(`${prefix}/+`, { qos: 1 })

@@ -12,6 +12,7 @@ import net from 'node:net'
 import { Aedes, type AedesOptions, type Client } from 'aedes'
 import type { AccessControl, Principal } from './acl.ts'
 import type { BrokerCounts } from '../core/counters.ts'
+import { listen } from '../core/listen.ts'
 
 export interface BrokerOptions {
   host?: string
@@ -82,19 +83,10 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<EmbeddedBro
     socket.on('close', () => sockets.delete(socket))
     aedes.handle(socket)
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const port = (server.address() as net.AddressInfo).port
+  const where = await listen(server, host, opts.port)
   let closing: Promise<void> | undefined
   return {
-    url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    host,
-    port,
+    ...where,
     kind: 'aedes',
     version: AEDES_VERSION,
     protocolVersion: 4,

@@ -214,7 +214,10 @@ describe('--auth on the command line', () => {
         child.stdout.on('data', (d) => {
           text += d
           const m = /broker\s+(mqtt:\/\/\S+)/.exec(text)
-          if (m && text.includes('ready.')) (clearTimeout(timer), resolve(m[1]!))
+          if (m && text.includes('ready.')) {
+            clearTimeout(timer)
+            resolve(m[1]!)
+          }
         })
       })
       expect(text).toMatch(/auth +locked down: callers log in as alice/)

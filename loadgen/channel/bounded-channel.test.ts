@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BoundedChannel, ChannelClosedError } from './bounded-channel.ts'
+import { BoundedChannel, ChannelClosedError, type Present } from './bounded-channel.ts'
 import { Ring } from '../../core/ring.ts'
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r))
@@ -14,7 +14,7 @@ function track<T>(p: Promise<T>): { done: boolean; value?: T; error?: unknown } 
   return s
 }
 
-const drainAll = <T extends {}>(ch: BoundedChannel<T>): T[] => {
+const drainAll = <T extends Present>(ch: BoundedChannel<T>): T[] => {
   const out: T[] = []
   for (let x = ch.tryRecv(); x !== undefined; x = ch.tryRecv()) out.push(x)
   return out

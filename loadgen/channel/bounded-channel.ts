@@ -19,7 +19,7 @@ import { Ring } from '../../core/ring.ts'
 
 export type TrySendResult = 'ok' | 'full' | 'closed'
 /** What `trySend` answers when the buffer is full (or, at capacity 0, no receiver is waiting). */
-export const Full = 'full' satisfies TrySendResult
+const Full = 'full' satisfies TrySendResult
 /** What `trySend` answers after `close`. */
 export const Closed = 'closed' satisfies TrySendResult
 
@@ -59,8 +59,10 @@ interface RecvWaiter<T> {
 
 const RESOLVED: Promise<void> = Promise.resolve()
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export class BoundedChannel<T extends {}> {
+/** Any value but null and undefined: `tryRecv` answers undefined for an empty channel. */
+export type Present = NonNullable<unknown>
+
+export class BoundedChannel<T extends Present> {
   readonly capacity: number
   /** Items accepted / received so far. */
   accepted = 0

@@ -20,7 +20,7 @@ import { createPolicy } from './policies.ts'
 import { OpenLoopProducers } from './producers.ts'
 import { Pump } from './pump.ts'
 import { Ring } from '../../core/ring.ts'
-import { ChannelRequest, RequestPool, STAMP_BYTES, stampCalledAt, stampIntendedAt, stampSeq } from './requests.ts'
+import { ChannelRequest, RequestFreeList, STAMP_BYTES, stampCalledAt, stampIntendedAt, stampSeq } from './requests.ts'
 import { Watchdog } from './watchdog.ts'
 
 const COMMAND_EVERY_MS = 100
@@ -56,7 +56,7 @@ export async function runChannelCell(task: ChannelCellTask, ro: CellRunOptions =
 }
 
 async function play(task: ChannelCellTask, clock: Clock, ro: CellRunOptions, sub: Awaited<ReturnType<typeof connectMqtt>>, pub: Awaited<ReturnType<typeof connectMqtt>>, proxy: FaultProxy | undefined): Promise<ChannelCellData> {
-  // First, so its memory baseline comes before anything the cell builds (the record pool grows with capacity).
+  // First, so its memory baseline comes before anything the cell builds (the free list of records grows with capacity).
   const metrics = new CellMetrics({ clock, expected: Math.ceil((task.rate * task.durationMs) / 1000), depth: () => channel.length + policy.depth, blocked: () => producers.held })
   const topics = Array.from({ length: task.producers }, (_, p) => `${task.topicPrefix}/d/${p}`)
   const cmdTopic = `${task.topicPrefix}/cmd`
@@ -67,13 +67,13 @@ async function play(task: ChannelCellTask, clock: Clock, ro: CellRunOptions, sub
   let maxQueueDepth = 0
   const controlWaiters = new Map<ChannelRequest, (err: Error | undefined) => void>()
   const onDone = (req: ChannelRequest, err: Error | null | undefined): void => pump.complete(req, err)
-  const pool = new RequestPool(task.producers + task.capacity + task.ring + task.maxInFlight + 16, () => new ChannelRequest('publish', 'data', '', task.qos, Math.max(STAMP_BYTES, task.payloadBytes), onDone))
+  const freeList = new RequestFreeList(task.producers + task.capacity + task.ring + task.maxInFlight + 16, () => new ChannelRequest('publish', 'data', '', task.qos, Math.max(STAMP_BYTES, task.payloadBytes), onDone))
   // A QoS 0 payload may still sit in the socket's queue when MQTT.js completes it (see MqttSink.flushed).
   const unflushed = new Ring<ChannelRequest>(64, true)
   const recycle = (req: ChannelRequest): void => {
-    if (req.qos > 0) return pool.release(req)
+    if (req.qos > 0) return freeList.release(req)
     unflushed.push(req)
-    if (sink.flushed) for (let r = unflushed.shift(); r !== undefined; r = unflushed.shift()) pool.release(r)
+    if (sink.flushed) for (let r = unflushed.shift(); r !== undefined; r = unflushed.shift()) freeList.release(r)
   }
   const reply = new ChannelRequest('publish', 'reply', `${task.topicPrefix}/reply`, 0, 8, onDone)
   const pump: Pump<ChannelRequest> = new Pump(channel, sink, {
@@ -90,20 +90,20 @@ async function play(task: ChannelCellTask, clock: Clock, ro: CellRunOptions, sub
   const lost = (kind: 'undelivered' | 'deadlock') => (req: ChannelRequest): void => {
     if (req.role !== 'data') return
     metrics.recordLoss(deadlocked ? 'deadlock' : kind, clock.now())
-    pool.release(req)
+    freeList.release(req)
   }
   const policy = createPolicy(task.policy, channel, {
     ring: task.ring,
     onAccepted: (req) => (req.acceptedAt = clock.now()),
     onDropped: (req) => {
       metrics.recordDropped(clock.now())
-      pool.release(req)
+      freeList.release(req)
     },
     onDiscarded: lost('undelivered'),
   })
   const producers = new OpenLoopProducers<ChannelRequest>({ producers: task.producers, ratePerSec: task.rate, durationMs: task.durationMs }, {
     make: (seq, p, intendedAt, calledAt) => {
-      const r = pool.acquire()
+      const r = freeList.acquire()
       r.stamp(seq, p, topics[p]!, intendedAt, calledAt)
       return r
     },
@@ -119,7 +119,7 @@ async function play(task: ChannelCellTask, clock: Clock, ro: CellRunOptions, sub
       metrics.recordBlockingMs((outcome === 'accepted' ? item.acceptedAt : settledAt) - calledAt)
       if (outcome === 'accepted' || outcome === 'dropped') return
       metrics.recordLoss(deadlocked ? 'deadlock' : outcome === 'full' ? 'try-full' : outcome, now)
-      pool.release(item)
+      freeList.release(item)
     },
   }, clock)
 
@@ -239,7 +239,7 @@ async function play(task: ChannelCellTask, clock: Clock, ro: CellRunOptions, sub
     peakRssBytes: metrics.peakRssBytes,
     peakMemoryBytes: metrics.peakMemoryBytes,
     baselineMemoryBytes: metrics.baselineMemoryBytes,
-    poolGrown: pool.grown,
+    freeListGrown: freeList.grown,
     produceMs: Math.round(produceMs),
     elapsedMs: Math.round(clock.now() - start),
     ...(deadlockAfterMs === undefined ? {} : { deadlockAfterMs }),

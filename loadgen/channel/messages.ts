@@ -56,7 +56,7 @@ export interface ChannelCellData extends ChannelMeasures {
   series: ChannelSeriesPoint[]
   /** The cell worker's heapUsed + arrayBuffers at the cell's start. */
   baselineMemoryBytes: number
-  poolGrown: number
+  freeListGrown: number
   /** The whole cell (production + drain). */
   elapsedMs: number
 }

@@ -12,7 +12,7 @@
  * `submit` never rejects and never waits except under `block`; outcomes that are known at once
  * come back as shared resolved promises, so the non-blocking policies allocate nothing per call.
  */
-import { BoundedChannel, ChannelClosedError } from './bounded-channel.ts'
+import { BoundedChannel, ChannelClosedError, type Present } from './bounded-channel.ts'
 import { Ring } from '../../core/ring.ts'
 
 export const POLICY_NAMES = ['block', 'try', 'drop-newest', 'drop-oldest'] as const
@@ -70,8 +70,7 @@ export interface PolicyOptions<T> {
   onDiscarded?: (item: T) => void
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export function createPolicy<T extends {}>(name: PolicyName, channel: BoundedChannel<T>, opts: PolicyOptions<T> = {}): SendPolicy<T> {
+export function createPolicy<T extends Present>(name: PolicyName, channel: BoundedChannel<T>, opts: PolicyOptions<T> = {}): SendPolicy<T> {
   switch (name) {
     case 'block':
       return new BlockPolicy(channel, opts.onAccepted)
@@ -97,8 +96,7 @@ abstract class Counters {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-class BlockPolicy<T extends {}> extends Counters implements SendPolicy<T> {
+class BlockPolicy<T extends Present> extends Counters implements SendPolicy<T> {
   readonly name = 'block'
   private readonly onAccepted = (): SubmitOutcome => 'accepted'
   private readonly onRefused = (err: unknown): SubmitOutcome => {
@@ -140,8 +138,7 @@ class BlockPolicy<T extends {}> extends Counters implements SendPolicy<T> {
   close(): void {}
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-class TryPolicy<T extends {}> extends Counters implements SendPolicy<T> {
+class TryPolicy<T extends Present> extends Counters implements SendPolicy<T> {
   constructor(
     readonly name: 'try' | 'drop-newest',
     private readonly channel: BoundedChannel<T>,
@@ -172,8 +169,7 @@ class TryPolicy<T extends {}> extends Counters implements SendPolicy<T> {
   close(): void {}
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-class DropOldestPolicy<T extends {}> extends Counters implements SendPolicy<T> {
+class DropOldestPolicy<T extends Present> extends Counters implements SendPolicy<T> {
   readonly name = 'drop-oldest'
   private readonly ring: Ring<T>
   private peak = 0

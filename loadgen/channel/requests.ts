@@ -62,7 +62,7 @@ export class ChannelRequest implements MqttRequest {
 }
 
 /** A free list of data records; grows only when every prebuilt record is in use (counted). */
-export class RequestPool {
+export class RequestFreeList {
   /** Records allocated after construction because the prebuilt ones were all in use. */
   grown = 0
   private readonly free: ChannelRequest[] = []

@@ -12,48 +12,37 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { IClientPublishOptions, IClientSubscribeOptions, MqttClient, Packet } from 'mqtt'
-import { realClock, type Clock } from '../../core/clock.ts'
-import { connectMqtt, endClient, protocolOf } from '../../core/mqtt-connect.ts'
+import { endClient } from '../../core/mqtt-connect.ts'
 import { mqttnetRequestTopic, mqttnetResponseTopic, type Verb } from '../../core/protocol.ts'
 import { AckDispatcher, ackTypeOf, type AckDispatcherStats } from './ack-dispatcher.ts'
 import { DeadlineQueue } from '../../core/deadline-queue.ts'
 import { ACK_OF, Call, type CallOwner, type Phase, type Wake } from './mqttnet-call.ts'
 import * as R from './results.ts'
 import type { CallOptions, CallResult, ClientOptions, RpcClient } from './types.ts'
-import { emptyClientStats, type ClientStats } from '../../core/counters.ts'
+import { ClientConnection } from './connection.ts'
 
 export interface MqttnetOptions extends ClientOptions {
   /** MQTTnet's communication timeout: bounds every ack wait, including the UNSUBSCRIBE in `finally`. Default 10 000 ms. */
   communicationTimeoutMs?: number
 }
 
-export class MqttnetRpcClient implements RpcClient, CallOwner {
+export class MqttnetRpcClient extends ClientConnection<MqttnetOptions> implements RpcClient, CallOwner {
   readonly kind = 'mqttnet'
   readonly ackMode: 'lenient' | 'strict'
   /** Message of the last emulated teardown, for reports. */
   lastViolation: string | undefined
-  private readonly opts: MqttnetOptions
-  private readonly clock: Clock
-  private readonly qos: 0 | 1
   private readonly commTimeoutMs: number
   private readonly subscribeOpts: IClientSubscribeOptions
   private readonly publishOpts: IClientPublishOptions
-  private client: MqttClient | undefined
-  private version: 4 | 5 = 4
-  private closed = false
-  private connecting: Promise<void> | undefined
   /** Every call between start and its return, by response topic. */
   private readonly calls = new Map<string, Call>()
   private readonly dispatcher: AckDispatcher<Call>
   /** Response waits, and ack waits whose packet MQTT.js has not written yet. */
   private readonly guards: DeadlineQueue<Call>
-  private readonly counters = emptyClientStats()
 
   constructor(opts: MqttnetOptions) {
-    this.opts = opts
+    super(opts, 'MqttnetRpcClient')
     this.ackMode = opts.ackMode ?? 'lenient'
-    this.clock = opts.clock ?? realClock
-    this.qos = opts.qos ?? 1
     this.commTimeoutMs = opts.communicationTimeoutMs ?? 10_000
     this.subscribeOpts = { qos: this.qos }
     this.publishOpts = { qos: this.qos }
@@ -61,30 +50,11 @@ export class MqttnetRpcClient implements RpcClient, CallOwner {
     this.guards = new DeadlineQueue<Call>(this.clock, (call) => call.wake(call.expiry))
   }
 
-  get connected(): boolean {
-    return this.client?.connected === true
-  }
-
-  get protocolVersion(): 4 | 5 {
-    return this.version
-  }
-
-  connect(): Promise<void> {
-    return (this.connecting ??= this.open().finally(() => (this.connecting = undefined)))
-  }
-
-  private async open(): Promise<void> {
-    if (this.closed) throw new Error('MqttnetRpcClient: connect() after close()')
-    if (this.connected) return
+  protected beforeOpen(): void {
     void this.drop(R.CONNECTION_LOST, true)
-    const client = await connectMqtt(this.opts.broker, { clientId: this.opts.clientId, protocolVersion: this.opts.protocolVersion ?? 'auto', reconnectPeriod: 0 })
-    if (this.closed) {
-      await endClient(client, true)
-      throw new Error('MqttnetRpcClient: closed while connecting')
-    }
-    this.client = client
-    this.version = protocolOf(client)
-    this.counters.connections++
+  }
+
+  protected async attach(client: MqttClient): Promise<void> {
     client.on('packetsend', this.onPacketSend)
     client.on('packetreceive', this.onPacketReceive)
     client.on('message', this.onMessage)
@@ -108,10 +78,6 @@ export class MqttnetRpcClient implements RpcClient, CallOwner {
     call.phase = 'done'
     this.calls.delete(call.responseTopic)
     return result
-  }
-
-  stats(): ClientStats {
-    return { ...this.counters }
   }
 
   ackStats(): AckDispatcherStats {
@@ -143,7 +109,7 @@ export class MqttnetRpcClient implements RpcClient, CallOwner {
     if ((stop = this.check(call)) !== undefined) return stop
     call.phase = 'publish'
     this.setDeadline(call, true)
-    const opts = this.version === 5 ? { qos: this.qos, properties: { responseTopic: call.responseTopic } } : this.publishOpts
+    const opts = this.protocolVersion === 5 ? { qos: this.qos, properties: { responseTopic: call.responseTopic } } : this.publishOpts
     this.client!.publish(call.requestTopic, payload, opts, noop)
     if (this.qos === 1) {
       w = await this.ackWait(call)

@@ -9,14 +9,13 @@
  * wait in FIFO order while their deadline runs; one that expires there is never published.
  */
 import type { IClientPublishOptions, IPublishPacket, MqttClient, Packet } from 'mqtt'
-import { realClock, type Clock } from '../../core/clock.ts'
-import { connectMqtt, endClient, protocolOf } from '../../core/mqtt-connect.ts'
+import { endClient } from '../../core/mqtt-connect.ts'
 import { batchTopic, requestTopic, VERBS, type BatchItem, type Verb } from '../../core/protocol.ts'
 import { WriteCoalescer } from '../../core/write-coalescer.ts'
 import { DeadlineQueue, type DeadlineEntry } from '../../core/deadline-queue.ts'
 import * as R from './results.ts'
 import type { CallOptions, CallResult, ClientOptions, RpcClient } from './types.ts'
-import { emptyClientStats, type ClientStats } from '../../core/counters.ts'
+import { ClientConnection } from './connection.ts'
 
 export interface MultiplexedOptions extends ClientOptions {
   /** Delay before MQTT.js reconnects after a lost connection (it then re-subscribes the reply topic). 0 = stay down. Default 1000. */
@@ -55,17 +54,10 @@ class Pending implements DeadlineEntry {
 
 function noop(): void {}
 
-export class MultiplexedRpcClient implements RpcClient {
+export class MultiplexedRpcClient extends ClientConnection<MultiplexedOptions> implements RpcClient {
   readonly kind = 'multiplexed'
   readonly replyTopic: string
-  private readonly opts: MultiplexedOptions
-  private readonly clock: Clock
-  private readonly qos: 0 | 1
   private readonly maxInFlight: number
-  private client: MqttClient | undefined
-  private version: 4 | 5 = 4
-  private closed = false
-  private connecting: Promise<void> | undefined
   private readonly pending = new Map<number, Pending>()
   private readonly deadlines: DeadlineQueue<Pending>
   private readonly waiting: Pending[] = []
@@ -78,14 +70,11 @@ export class MultiplexedRpcClient implements RpcClient {
   private readonly writes = new WriteCoalescer()
   /** `{"replyTo":"fleet/reply/…","id":` — the envelope up to the id, built once. */
   private readonly envelopeHead: string
-  private readonly counters = emptyClientStats()
 
   constructor(opts: MultiplexedOptions) {
     if (opts.maxInFlight !== undefined && !(Number.isInteger(opts.maxInFlight) && opts.maxInFlight >= 1))
       throw new Error(`maxInFlight must be a positive integer, got ${String(opts.maxInFlight)}`)
-    this.opts = opts
-    this.clock = opts.clock ?? realClock
-    this.qos = opts.qos ?? 1
+    super(opts, 'MultiplexedRpcClient')
     this.maxInFlight = opts.maxInFlight ?? Infinity
     this.replyTopic = opts.replyTopic ?? `fleet/reply/${opts.clientId}`
     this.publishOpts = { qos: this.qos }
@@ -93,35 +82,16 @@ export class MultiplexedRpcClient implements RpcClient {
     this.deadlines = new DeadlineQueue<Pending>(this.clock, (p) => this.settle(p, R.TIMEOUT))
   }
 
-  get connected(): boolean {
-    return this.client?.connected === true
-  }
-
-  get protocolVersion(): 4 | 5 {
-    return this.version
-  }
-
-  connect(): Promise<void> {
-    return (this.connecting ??= this.open().finally(() => (this.connecting = undefined)))
-  }
-
-  private async open(): Promise<void> {
-    if (this.closed) throw new Error('MultiplexedRpcClient: connect() after close()')
-    if (this.connected) return
+  protected beforeOpen(): void {
     this.failAll(R.CONNECTION_LOST)
     void this.drop()
-    const client = await connectMqtt(this.opts.broker, {
-      clientId: this.opts.clientId,
-      protocolVersion: this.opts.protocolVersion ?? 'auto',
-      reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
-    })
-    if (this.closed) {
-      await endClient(client, true)
-      throw new Error('MultiplexedRpcClient: closed while connecting')
-    }
-    this.client = client
-    this.version = protocolOf(client)
-    this.counters.connections++
+  }
+
+  protected override reconnectPeriodMs(): number {
+    return this.opts.reconnectPeriodMs ?? 1000
+  }
+
+  protected async attach(client: MqttClient): Promise<void> {
     client.on('message', this.onMessage)
     client.on('packetsend', this.onPacketSend)
     client.on('close', this.onClose)
@@ -152,10 +122,6 @@ export class MultiplexedRpcClient implements RpcClient {
       this.gatewayTopics.set(gatewayId, topic)
     }
     return this.start(topic, items, opts, true)
-  }
-
-  stats(): ClientStats {
-    return { ...this.counters }
   }
 
   async close(): Promise<void> {
@@ -202,7 +168,7 @@ export class MultiplexedRpcClient implements RpcClient {
 
   private encode(id: number, params: unknown): string {
     const body = params === undefined ? undefined : JSON.stringify(params)
-    if (this.version === 5) return body ?? ''
+    if (this.protocolVersion === 5) return body ?? ''
     return body === undefined ? `${this.envelopeHead}${id}}` : `${this.envelopeHead}${id},"params":${body}}`
   }
 
@@ -210,7 +176,7 @@ export class MultiplexedRpcClient implements RpcClient {
     p.state = IN_FLIGHT
     if (++this.inFlight > this.counters.peakInFlight) this.counters.peakInFlight = this.inFlight
     const opts: IClientPublishOptions =
-      this.version === 5
+      this.protocolVersion === 5
         ? { qos: this.qos, properties: { responseTopic: this.replyTopic, correlationData: Buffer.from(String(p.id)) } }
         : this.publishOpts
     this.client!.publish(p.topic, p.payload!, opts)
@@ -241,7 +207,7 @@ export class MultiplexedRpcClient implements RpcClient {
     }
     let id: number
     let body: { id?: unknown; ok?: unknown; result?: unknown; error?: unknown } | undefined
-    if (this.version === 5) {
+    if (this.protocolVersion === 5) {
       id = R.correlationId(packet.properties?.correlationData)
     } else {
       const parsed = R.parseJson(payload)

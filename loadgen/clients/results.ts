@@ -16,7 +16,7 @@ export const CLIENT_CLOSED = fail('disconnected', 'the client was closed while t
 export const badReply = (message: string): CallResult => ({ ok: false, kind: 'bad-reply', message })
 
 /** `{code, message}` from a device → device-error; anything else is a malformed reply. */
-export function deviceError(error: unknown): CallResult {
+export function decodeDeviceError(error: unknown): CallResult {
   if (typeof error !== 'object' || error === null) return badReply('error reply without an {code, message} object')
   const { code, message } = error as { code?: unknown; message?: unknown }
   if (typeof code !== 'string') return badReply('error reply without a string code')
@@ -31,7 +31,7 @@ export function batchResults(result: unknown): CallResult[] | CallResult {
     const item = result[i] as { ok?: unknown; result?: unknown; error?: unknown } | null
     if (typeof item !== 'object' || item === null) out[i] = badReply(`batch item ${i} is not an object`)
     else if (item.ok === true) out[i] = { ok: true, result: item.result }
-    else out[i] = deviceError(item.error)
+    else out[i] = decodeDeviceError(item.error)
   }
   return out
 }
@@ -47,7 +47,7 @@ export function parseJson(payload: Buffer): { ok: true; value: unknown } | { ok:
 /** Envelope reply body (already parsed, id checked): `{"id","ok":true,"result"}` or `{"id","ok":false,"error"}`. */
 export function envelopeOutcome(body: { ok?: unknown; result?: unknown; error?: unknown }, batch: boolean): CallResult | CallResult[] {
   if (body.ok === true) return batch ? batchResults(body.result) : { ok: true, result: body.result }
-  if (body.ok === false) return deviceError(body.error)
+  if (body.ok === false) return decodeDeviceError(body.error)
   return badReply('envelope reply without a boolean "ok"')
 }
 
@@ -58,7 +58,7 @@ export function bareOutcome(payload: Buffer, batch: boolean): CallResult | CallR
   const value = parsed.value
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'error' in value) {
     const error = (value as { error: unknown }).error
-    if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string') return deviceError(error)
+    if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string') return decodeDeviceError(error)
   }
   return batch ? batchResults(value) : { ok: true, result: value }
 }

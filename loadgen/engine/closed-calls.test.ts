@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../test/support/manual-clock.ts'
+import { ManualClock, onClock } from '../../test/support/manual-clock.ts'
 import { FakeRpcClient, type FakeClientOptions } from '../../test/support/fake-client.ts'
-import type { SliceResult, UserPlan } from './types.ts'
+import type { UserPlan } from './types.ts'
 import { runUsers } from './users.ts'
 
 const plan = (userIndex: number, ...ids: string[]): UserPlan => ({ userIndex, devices: ids.map((deviceId) => ({ deviceId, gatewayId: 'gw' })) })
@@ -20,13 +20,7 @@ function start(plans: UserPlan[], durationMs: number, strategy: string, tuning: 
       return client
     },
   })
-  const outcome = promise.then((value) => ({ value }), (error: unknown) => ({ error }))
-  const finish = async (): Promise<SliceResult> => {
-    await clock.runAll()
-    const o = await outcome
-    if ('error' in o) throw o.error
-    return o.value
-  }
+  const finish = onClock(clock, promise)
   return { clock, made, finish }
 }
 

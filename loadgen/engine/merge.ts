@@ -40,10 +40,6 @@ export function mergeSlices(slices: readonly SliceResult[]): SliceResult {
   }
 }
 
-/** Repeats of one cell run one after another: like mergeSlices, but their elapsed times add. */
-export function mergeRepeats(slices: readonly SliceResult[]): SliceResult {
-  return { ...mergeSlices(slices), elapsedMs: slices.reduce((t, s) => t + s.elapsedMs, 0) }
-}
 
 /** Deals devices to users round-robin, so every user spans every gateway. */
 export function planUsers(devices: readonly DeviceTarget[], users: number): UserPlan[] {

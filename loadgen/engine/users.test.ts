@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { ManualClock } from '../../test/support/manual-clock.ts'
+import { ManualClock, onClock } from '../../test/support/manual-clock.ts'
 import { createHistogram, initWasm, recordUs, summarize, summarizeEncoded } from '../../core/histogram.ts'
 import { FakeRpcClient, type FakeClientOptions } from '../../test/support/fake-client.ts'
 import { CallRecorder } from './recorder.ts'
-import type { LoadModel, SliceProgress, SliceResult, UserPlan } from './types.ts'
+import type { LoadModel, SliceProgress, UserPlan } from './types.ts'
 import { runUsers, type RunUsersConfig } from './users.ts'
 
 const plan = (userIndex: number, ...ids: string[]): UserPlan => ({ userIndex, devices: ids.map((deviceId) => ({ deviceId, gatewayId: 'gw' })) })
@@ -29,14 +29,7 @@ function start(plans: UserPlan[], load: LoadModel, cfg: Partial<RunUsersConfig> 
     },
     ...cfg,
   })
-  // attach handlers at once, so a rejection is never "unhandled" while the clock runs
-  const outcome = promise.then((value) => ({ value }), (error: unknown) => ({ error }))
-  const finish = async (): Promise<SliceResult> => {
-    await clock.runAll()
-    const o = await outcome
-    if ('error' in o) throw o.error
-    return o.value
-  }
+  const finish = onClock(clock, promise)
   return { clock, made, finish }
 }
 

@@ -13,6 +13,7 @@
  */
 import net from 'node:net'
 import { realClock, type Clock } from '../../core/clock.ts'
+import { listen } from '../../core/listen.ts'
 import type { Rng } from '../../core/rng.ts'
 import type { LinkConditions } from './link.ts'
 import { Pipe } from './pipe.ts'
@@ -140,20 +141,11 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     })
   })
   server.on('error', () => {})
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const port = (server.address() as net.AddressInfo).port
+  const where = await listen(server, host, opts.port)
   let closing: Promise<void> | undefined
 
   return {
-    url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    host,
-    port,
+    ...where,
     get isCut() {
       return isCut
     },

@@ -51,14 +51,11 @@ export async function deviceChain(
   await recordedCall(client, clock, device.deviceId, 'close', undefined, opts, rec)
 }
 
+/** How a strategy plays one round's device chains on one client. */
+export type Chains = (client: RpcClient, clock: Clock, devices: readonly DeviceTarget[], opts: CallOptions, rec: CallRecorder) => Promise<void>
+
 /** Device chains one after another: never more than one call in flight on `client`. */
-export async function serialChains(
-  client: RpcClient,
-  clock: Clock,
-  devices: readonly DeviceTarget[],
-  opts: CallOptions,
-  rec: CallRecorder,
-): Promise<void> {
+export const serialChains: Chains = async (client, clock, devices, opts, rec) => {
   for (const device of devices) {
     if (pastDeadline(clock, opts)) return
     await deviceChain(client, clock, device, opts, rec)
@@ -66,13 +63,7 @@ export async function serialChains(
 }
 
 /** Every device chain at once on `client` (the `Task.WhenAll` pattern). */
-export async function parallelChains(
-  client: RpcClient,
-  clock: Clock,
-  devices: readonly DeviceTarget[],
-  opts: CallOptions,
-  rec: CallRecorder,
-): Promise<void> {
+export const parallelChains: Chains = async (client, clock, devices, opts, rec) => {
   await Promise.all(devices.map((device) => deviceChain(client, clock, device, opts, rec)))
 }
 

@@ -28,12 +28,7 @@ export const STRATEGIES: { readonly [K in StrategyName]: StrategyOf<K> } = {
   multiplexed,
 }
 
-export type AnyStrategy = StrategyOf<StrategyName>
 
-/** Every strategy name, in the order scenarios and reports list them. */
-export function strategyNames(): StrategyName[] {
-  return [...STRATEGY_NAMES]
-}
 
 /** Checks a name from outside (command line, scenario file, worker message). */
 export function parseStrategyName(name: string): StrategyName {
@@ -41,12 +36,6 @@ export function parseStrategyName(name: string): StrategyName {
   throw new Error(`unknown strategy ${JSON.stringify(name)}; expected one of ${STRATEGY_NAMES.join(', ')}`)
 }
 
-/** The strategy called `name`; throws an Error listing the names when there is none. */
-export function getStrategy<K extends StrategyName>(name: K): StrategyOf<K>
-export function getStrategy(name: string): AnyStrategy
-export function getStrategy(name: string): AnyStrategy {
-  return STRATEGIES[parseStrategyName(name)]
-}
 
 /** Looks the strategy up and validates its options (defaults filled in); throws on either. */
 export function configureStrategy(name: string, raw: Readonly<Record<string, unknown>> = {}): ConfiguredStrategy {

@@ -62,8 +62,6 @@ export interface Strategy<O, N extends StrategyName = StrategyName> {
 /** A strategy with its options validated and bound, so callers need not know the option type. */
 export interface ConfiguredStrategy {
   readonly type: StrategyName
-  /** Effective options, defaults included (for result labels). */
-  readonly options: Readonly<Record<string, unknown>>
   clientsPerUser(deviceCount: number): number
   create(ctx: StrategyContext): StrategyRun
 }
@@ -72,7 +70,6 @@ export function configure<O extends object>(strategy: Strategy<O>, raw: Readonly
   const opts = strategy.validate(raw)
   return {
     type: strategy.type,
-    options: Object.fromEntries(Object.entries(opts)),
     clientsPerUser: (deviceCount) => strategy.clientsPerUser(opts, deviceCount),
     create: (ctx) => strategy.create(ctx, opts),
   }

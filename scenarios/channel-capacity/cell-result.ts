@@ -4,7 +4,7 @@
  * undelivered), so `sent = ok + Σ errors + dropped` is the cell's accounting invariant.
  */
 import { perSec, withAccountingChecked } from '../../core/accounting.ts'
-import type { BrokerCounts } from '../../core/counters.ts'
+import { packetCounts, type BrokerCounts } from '../../core/counters.ts'
 import { emptySummary, summarizeEncoded } from '../../core/histogram.ts'
 import { channelMeasures, emptyChannelMeasures, type ChannelCell } from '../../core/result.ts'
 import type { ChannelCellData } from '../../loadgen/channel/messages.ts'
@@ -19,7 +19,7 @@ export function channelCellResult(cell: ChannelCellSpec, d: ChannelCellData, bro
     ...(d.reason === undefined ? {} : { error: d.reason }),
     counts: { sent: d.produced, ok: d.delivered, dropped: d.dropped, errors: { ...d.errors } },
     // An external broker's packets are not counted, so not reported.
-    ...(brokerDelta ? { broker: { subscribe: brokerDelta.subscribe, unsubscribe: brokerDelta.unsubscribe, publish: brokerDelta.publish, source: 'broker' as const } } : {}),
+    ...(brokerDelta ? { broker: { ...packetCounts(brokerDelta), source: 'broker' as const } } : {}),
     throughput: { callsPerSec: perSec(d.delivered, d.elapsedMs) },
     elapsedMs: d.elapsedMs,
     latencyUs: summarizeEncoded(d.latency),

@@ -1,6 +1,6 @@
 /** Turns a merged worker slice into the result file's RPC cell. */
 import { perSec, withAccountingChecked } from '../../core/accounting.ts'
-import { emptyClientStats, type BrokerCounts } from '../../core/counters.ts'
+import { emptyClientStats, packetCounts, type BrokerCounts } from '../../core/counters.ts'
 import { emptySummary, summarizeEncoded } from '../../core/histogram.ts'
 import type { CellBrokerCounts, RpcCell } from '../../core/result.ts'
 import type { SliceResult } from '../../loadgen/engine/types.ts'
@@ -9,7 +9,7 @@ import type { CellIdentity } from '../cell-runner.ts'
 /** The broker's own counts when it was measured, else what the clients sent. */
 export function cellBroker(delta: BrokerCounts | undefined, fromClients: Omit<CellBrokerCounts, 'source'>): CellBrokerCounts {
   return delta
-    ? { subscribe: delta.subscribe, unsubscribe: delta.unsubscribe, publish: delta.publish, source: 'broker' }
+    ? { ...packetCounts(delta), source: 'broker' }
     : { ...fromClients, source: 'clients' }
 }
 

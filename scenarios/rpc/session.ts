@@ -3,7 +3,7 @@
  * fleet (or attaches the fleet to --broker), deals devices to users and users to worker threads,
  * and runs each cell's users on the threads. The cell runner does repeats, progress and merging.
  */
-import { brokerAccess, unreachableBroker, type Credentials } from '../../core/broker-access.ts'
+import { brokerAccess, unreachableBroker, type BrokerAccessOptions } from '../../core/broker-access.ts'
 import type { BrokerTarget, ProtocolChoice } from '../../core/mqtt-connect.ts'
 import type { LoadModel, SliceResult } from '../../loadgen/engine/types.ts'
 import { planUsers } from '../../loadgen/engine/merge.ts'
@@ -23,21 +23,13 @@ export interface RpcCellSpec extends CellIdentity {
   ackMode: 'strict' | 'lenient'
 }
 
-export interface RpcRunOptions {
+/** Where to connect (BrokerAccessOptions: --broker and its credentials and TLS files, or --auth for the embedded broker) and what to run. */
+export interface RpcRunOptions extends BrokerAccessOptions {
   devices: number
   gateways: number
   users: number
   profile: string | DeviceProfile
   seed: number
-  broker?: string | undefined
-  username?: string | undefined
-  password?: string | undefined
-  /** Embedded broker: lock it down; clients log in with these, gateways with their own. */
-  auth?: Credentials | undefined
-  /** PEM file paths for an mqtts:// broker. */
-  ca?: string | undefined
-  cert?: string | undefined
-  key?: string | undefined
   workers: number
   qos: 0 | 1
   protocol: ProtocolChoice

@@ -70,3 +70,17 @@ export class ManualClock implements Clock {
     return best
   }
 }
+
+/**
+ * `finish()` runs the clock until no timer is left and gives what `promise` settled to. Handlers
+ * are attached at once, so a rejection is never "unhandled" while the clock runs.
+ */
+export function onClock<T>(clock: ManualClock, promise: Promise<T>): () => Promise<T> {
+  const outcome = promise.then((value) => ({ value }), (error: unknown) => ({ error }))
+  return async () => {
+    await clock.runAll()
+    const o = await outcome
+    if ('error' in o) throw o.error
+    return o.value
+  }
+}
