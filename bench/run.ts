@@ -11,6 +11,7 @@ import { hideBin } from 'yargs/helpers'
 import { writeFileAtomic } from '../reports/write.ts'
 import { AEDES_VERSION } from '../simulator/broker.ts'
 import { duration, integer, listOf, runMain, strictParser } from '../core/cli-support.ts'
+import { prepareOutputFile } from '../core/output.ts'
 import { mosquittoAvailable, startMosquitto, type MosquittoBroker } from '../test/support/mosquitto.ts'
 import { runFloors } from './floors.ts'
 import { measureHdrCost } from './hdr-cost.ts'
@@ -44,6 +45,8 @@ async function main(): Promise<number> {
   const durationMs = argv.duration === undefined ? plan.durationMs : duration('duration', argv.duration, 500, 120_000)
   const repeats = argv.repeat === undefined ? plan.repeats : integer('repeat', argv.repeat, 1, 20)
   const sections = argv.only === undefined ? [...SECTIONS] : listOf('only', argv.only, SECTIONS)
+  // The docs file is proven writable before minutes of measurement.
+  if (argv.writeDocs) prepareOutputFile('--write-docs', DOCS_PATH.pathname)
 
   const began = performance.now()
   const progress = (line: string): void => void process.stderr.write(`bench ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${line}\n`)

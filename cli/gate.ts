@@ -3,11 +3,11 @@
  * `npm run gate -- --update-baseline RESULT.json [--baseline FILE]`
  * Exit 0 when nothing regressed, 99 when something did, 2 for bad or mismatched input.
  */
-import { appendFile, copyFile, mkdir, rename } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { appendFile, copyFile, rename } from 'node:fs/promises'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { duration, EXIT, runMain, strictParser, UsageError } from '../core/cli-support.ts'
+import { prepareOutputFile } from '../core/output.ts'
 import { DEFAULT_GATE, gate, optionMismatch } from '../reports/gate.ts'
 import { gateJUnit, gateMarkdown, gateTable } from '../reports/gate-output.ts'
 import { readResult } from '../reports/read.ts'
@@ -36,12 +36,14 @@ async function main(): Promise<number> {
     .option('markdown', { type: 'string', describe: 'write Markdown here (also appended to $GITHUB_STEP_SUMMARY when set)' })
     .parseAsync()
   const positional = argv._.map(String)
+  // Outputs are proven writable before any input is read.
+  const junit = argv.junit === undefined ? undefined : prepareOutputFile('--junit', argv.junit)
+  const markdown = argv.markdown === undefined ? undefined : prepareOutputFile('--markdown', argv.markdown)
 
   if (argv.updateBaseline !== undefined) {
     if (positional.length > 0) throw new UsageError(`--update-baseline takes one result; unexpected ${positional.join(' ')}`)
     const result = await readResult(argv.updateBaseline)
-    const target = resolve(argv.baseline ?? `baselines/${result.scenario}.json`)
-    await mkdir(dirname(target), { recursive: true })
+    const target = prepareOutputFile('--baseline', argv.baseline ?? `baselines/${result.scenario}.json`)
     await copyFile(argv.updateBaseline, `${target}.tmp`)
     await rename(`${target}.tmp`, target)
     process.stdout.write(`baseline for ${result.scenario} updated: ${target}\n`)
@@ -68,9 +70,9 @@ async function main(): Promise<number> {
   const report = gate(baseline, { ...current, thresholds: [...current.thresholds, ...extra] }, opts)
   process.stdout.write(`${gateTable(report)}\n`)
   const md = gateMarkdown(report)
-  if (argv.markdown) await writeFileAtomic(argv.markdown, md)
+  if (markdown) await writeFileAtomic(markdown, md)
   if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, md)
-  if (argv.junit) await writeFileAtomic(argv.junit, gateJUnit(report))
+  if (junit) await writeFileAtomic(junit, gateJUnit(report))
   return report.failed ? EXIT.thresholds : EXIT.ok
 }
 

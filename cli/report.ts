@@ -7,6 +7,8 @@ import { resolve } from 'node:path'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { runMain, strictParser, UsageError } from '../core/cli-support.ts'
+import { prepareOutputFile, reasonOf } from '../core/output.ts'
+import { getScenario } from '../scenarios/registry.ts'
 import { mergeResults, type MergeOptions, type Timing } from '../reports/merge.ts'
 import { readResult } from '../reports/read.ts'
 import { reportPathFor, writeReport } from '../reports/report-file.ts'
@@ -17,20 +19,20 @@ async function writing<T>(path: string, f: () => Promise<T>): Promise<T> {
   try {
     return await f()
   } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    if (typeof e.code === 'string') throw new UsageError(`cannot write ${path}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.message}`)
+    if (typeof (err as NodeJS.ErrnoException).code === 'string') throw new Error(`cannot write ${path}: ${reasonOf(err)}`)
     throw err
   }
 }
 
 /** The scenario's own findings, so a merged result describes the merged figures. */
-async function findingsFor(scenario: string): Promise<MergeOptions['findings']> {
-  const { getScenario } = await import('../scenarios/registry.ts')
+function findingsFor(scenario: string): MergeOptions['findings'] {
   const def = getScenario(scenario)
   return def ? (cells, options) => def.findings(cells, options) : undefined
 }
 
 async function report(file: string, out: string | undefined, baselineFile: string | undefined): Promise<void> {
+  // Proven writable before anything is read or rendered.
+  const path = out === undefined ? undefined : prepareOutputFile('--out', out)
   const result = await readResult(file)
   let baseline: RunResult | undefined
   if (baselineFile !== undefined) {
@@ -38,21 +40,21 @@ async function report(file: string, out: string | undefined, baselineFile: strin
     if (baseline.scenario !== result.scenario)
       throw new UsageError(`--baseline ${baselineFile} is a ${baseline.scenario} result but ${file} is ${result.scenario}; compare results of the same scenario`)
   }
-  const path = resolve(out ?? reportPathFor(file))
-  await writing(path, () => writeReport(path, result, { baseline, baselineName: baselineFile }))
-  process.stdout.write(`report: ${path}\n`)
+  const target = path ?? prepareOutputFile('the report', reportPathFor(resolve(file)))
+  await writing(target, () => writeReport(target, result, { baseline, baselineName: baselineFile }))
+  process.stdout.write(`report: ${target}\n`)
 }
 
 async function merge(files: readonly string[], out: string, timing: Timing | undefined): Promise<void> {
   if (files.length < 2) throw new UsageError('merge needs at least two result files, e.g. npm run report -- merge a.json b.json -o merged.json')
   const dup = files.find((f, i) => files.findIndex((g) => resolve(g) === resolve(f)) !== i)
   if (dup !== undefined) throw new UsageError(`merge: ${dup} is named twice; each result can be merged once`)
+  const path = prepareOutputFile('-o', out)
+  const html = prepareOutputFile('-o', reportPathFor(path))
   const inputs = []
   for (const file of files) inputs.push({ file, result: await readResult(file) })
-  const merged = mergeResults(inputs, { timing, findings: await findingsFor(inputs[0]!.result.scenario) })
-  const path = resolve(out)
+  const merged = mergeResults(inputs, { timing, findings: findingsFor(inputs[0]!.result.scenario) })
   await writing(path, () => writeResultJson(path, merged))
-  const html = reportPathFor(path)
   await writing(html, () => writeReport(html, merged))
   process.stdout.write(`merged ${files.length} results (${merged.merged?.timing}): ${path}\nreport: ${html}\n`)
 }

@@ -1,5 +1,5 @@
 /** What every fleetbench command shares: usage errors (exit 2), option checks, and the main wrapper. */
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import type { Argv } from 'yargs'
 
 /** Bad input: the message names the problem and the fix; the process exits 2. */
@@ -40,13 +40,40 @@ export function listOf<T extends string>(name: string, value: unknown, allowed: 
   return [...new Set(items)] as T[]
 }
 
-/** A PEM file this process can read (checked at parse time, so a typo fails at once, not after the broker refused). */
-export function readablePem(name: string, path: string): string {
+const READ_REASONS: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied', EPERM: 'permission denied' }
+
+/**
+ * The contents of a regular file this process can read, refusing a directory, a missing,
+ * unreadable or empty file with one line naming the option (checked at parse time, so a typo fails
+ * at once, not after minutes of load).
+ */
+export function readableFile(name: string, path: string, what: string): Buffer {
+  const fix = `give the path of ${what}`
+  let st
   try {
-    readFileSync(path)
+    st = statSync(path)
   } catch (err) {
-    throw new UsageError(`--${name} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'}); give the path of a PEM file`)
+    const code = (err as NodeJS.ErrnoException).code ?? 'error'
+    throw new UsageError(`--${name} ${path}: ${READ_REASONS[code] ?? code}; ${fix}`)
   }
+  if (st.isDirectory()) throw new UsageError(`--${name} ${path}: is a directory; ${fix}`)
+  // A FIFO or a device would block or never end: only regular files are read.
+  if (!st.isFile()) throw new UsageError(`--${name} ${path}: is not a regular file; ${fix}`)
+  let data: Buffer
+  try {
+    data = readFileSync(path)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error'
+    throw new UsageError(`--${name} ${path}: cannot read it (${READ_REASONS[code] ?? code}); ${fix}`)
+  }
+  if (data.length === 0) throw new UsageError(`--${name} ${path}: the file is empty; ${fix}`)
+  return data
+}
+
+/** A PEM file (certificate or key) this process can read; returns the path. */
+export function readablePem(name: string, path: string): string {
+  const data = readableFile(name, path, 'a PEM file')
+  if (!data.includes('-----BEGIN ')) throw new UsageError(`--${name} ${path}: not a PEM file (no -----BEGIN line); give the path of a PEM file`)
   return path
 }
 
@@ -84,7 +111,14 @@ export function strictParser<T>(argv: Argv<T>, script: string): Argv<T> {
     .version(false)
 }
 
-/** Runs a command: usage errors print one line and exit 2; anything else prints and exits 1. */
+/** After a command is done, how long what it opened may take to close before the process exits anyway. */
+export const EXIT_GRACE_MS = 3_000
+
+/**
+ * Runs a command: usage errors print one line and exit 2; anything else prints and exits 1. Once it
+ * is done the process ends by itself, and within EXIT_GRACE_MS at the latest: a socket or timer left
+ * open by a library can never keep a CI job waiting.
+ */
 export async function runMain(script: string, main: () => Promise<number | void>): Promise<void> {
   try {
     const code = await main()
@@ -98,4 +132,5 @@ export async function runMain(script: string, main: () => Promise<number | void>
       process.exitCode = EXIT.internal
     }
   }
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref()
 }

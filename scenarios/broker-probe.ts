@@ -4,6 +4,7 @@
  * the broker's sockets leave Nagle's algorithm on (about 40 ms per round trip on loopback).
  */
 import { unreachableBroker } from '../core/broker-access.ts'
+import { PROBE_BOUND_MS, withDeadline } from '../core/deadline.ts'
 import { connectMqtt, endClient, protocolOf, type BrokerTarget } from '../core/mqtt-connect.ts'
 import type { Environment } from '../core/result.ts'
 import { AEDES_VERSION } from '../simulator/broker.ts'
@@ -68,7 +69,7 @@ export function noDelayWarning(url: string, probe: BrokerProbe): string | undefi
 export async function probeExternal(external: BrokerTarget | undefined): Promise<BrokerProbe | undefined> {
   if (!external) return undefined
   try {
-    return await probeBroker(external)
+    return await withDeadline(probeBroker(external), PROBE_BOUND_MS, `probing ${external.url}`)
   } catch (err) {
     throw unreachableBroker(external.url, err)
   }

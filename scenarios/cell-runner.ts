@@ -97,6 +97,7 @@ export async function runCells<S extends CellIdentity, P>(session: CellSession<S
         })
         const delta = brokerDelta(before, session.brokerCounts())
         done.push(outcome.ok ? session.toCell(cell, outcome.part, delta) : session.failedCell(cell, outcome.error))
+        ctx.finished?.(runs.filter((parts) => parts.length > 0).map(mergeRepeats))
       }
     }
     if (!ctx.signal.aborted) await session.afterCells?.(ctx)

@@ -1,15 +1,18 @@
-/** The shared run: options → execute → environment, thresholds, invariant → files → terminal. */
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+/** The shared run: options → outputs proven → execute → environment, thresholds, invariant → files → terminal. */
+import { resolve } from 'node:path'
 import { accountingError } from '../core/accounting.ts'
-import { SCHEMA_VERSION, type RunResult } from '../core/result.ts'
+import { EXIT, UsageError } from '../core/cli-support.ts'
+import { prepareOutputDir } from '../core/output.ts'
+import { SCHEMA_VERSION, type CellResult, type RunResult } from '../core/result.ts'
 import { summaryText } from '../reports/summary.ts'
 import { evaluateThresholds, parseThreshold } from '../reports/thresholds.ts'
-import { writeReportBeside } from '../reports/report-file.ts'
-import { writeResultJson } from '../reports/write.ts'
-import { EXIT, UsageError } from '../core/cli-support.ts'
 import { environment } from './environment.ts'
-import type { ScenarioDefinition } from './types.ts'
+import { writeRunOutputs, type Written } from './outputs.ts'
+import { stopOn, type RunStop } from './stop.ts'
+import type { ExecuteOutcome, ScenarioDefinition } from './types.ts'
+
+/** What a run may take beyond its plan (start-up of threads, slow shutdown) before it is stopped. */
+export const RUN_MARGIN_MS = 60_000
 
 export interface RunFlags {
   quick: boolean
@@ -32,16 +35,9 @@ export function resolveOptions<O extends object>(def: ScenarioDefinition<O>, arg
 }
 
 function outputDir(def: ScenarioDefinition<object>, out: unknown, startedAt: Date): string {
-  const dir = typeof out === 'string' ? resolve(out) : resolve('results', def.name, startedAt.toISOString().replace(/[:.]/g, '-'))
-  // Refuse an unwritable place before spending minutes on load.
-  let probe = dir
-  while (!existsSync(probe)) probe = dirname(probe)
-  try {
-    accessSync(probe, constants.W_OK)
-  } catch {
-    throw new UsageError(`--out ${dir}: ${probe} is not writable; choose a directory you can write to`)
-  }
-  return dir
+  const dir = typeof out === 'string' ? out : resolve('results', def.name, startedAt.toISOString().replace(/[:.]/g, '-'))
+  // Created and proven writable now, before minutes of load are spent.
+  return prepareOutputDir('--out', dir)
 }
 
 export async function runScenario<O extends object>(def: ScenarioDefinition<O>, argv: Record<string, unknown>, flags: RunFlags): Promise<number> {
@@ -58,30 +54,7 @@ export async function runScenario<O extends object>(def: ScenarioDefinition<O>, 
   const dir = outputDir(def as ScenarioDefinition<object>, (opts as { out?: unknown }).out, startedAt)
   const tty = process.stderr.isTTY === true && !flags.quiet && !flags.json
   const progress = tty ? (line: string): void => void process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 100) - 1)}\x1b[K`) : (): void => {}
-  // Signals are handled until the result is written: a second one exits at once in any phase.
-  const stop = stopOnSignals(def.name)
-  try {
-    return await runAndWrite(def, opts, flags, { dir, startedAt, thresholdExprs, tty, progress, stop })
-  } finally {
-    stop.dispose()
-  }
-}
-
-interface RunState {
-  dir: string
-  startedAt: Date
-  thresholdExprs: string[]
-  tty: boolean
-  progress(line: string): void
-  stop: ReturnType<typeof stopOnSignals>
-}
-
-async function runAndWrite<O extends object>(def: ScenarioDefinition<O>, opts: O, flags: RunFlags, st: RunState): Promise<number> {
-  const { dir, startedAt, thresholdExprs, tty, progress, stop } = st
-  const exec = await def.execute(opts, { progress, seedLabel: String((opts as { seed?: number }).seed ?? ''), signal: stop.signal })
-  if (tty) process.stderr.write('\r\x1b[K')
-
-  const result: RunResult = {
+  const build = (exec: Omit<ExecuteOutcome, 'workers'> & { workers: number }): RunResult => ({
     schemaVersion: SCHEMA_VERSION,
     scenario: def.name,
     partial: exec.partial === true,
@@ -93,52 +66,52 @@ async function runAndWrite<O extends object>(def: ScenarioDefinition<O>, opts: O
     thresholds: evaluateThresholds(thresholdExprs, exec.cells),
     findings: def.findings(exec.cells, opts),
     notes: [...def.notes(opts), ...(exec.notes ?? [])],
+  })
+  // What finished so far, for a run that has to be cut off after its deadline.
+  let finished: readonly CellResult[] = []
+  const hardStop = (why: string): void => {
+    const result = build({ cells: [...finished], partial: true, workers: 0, environmentBroker: { kind: 'unknown', version: 'unknown', protocolVersion: 4, url: '', noDelay: 'unknown' }, notes: [`the run did not wind down after ${why}: written without waiting for it`] })
+    void writeRunOutputs(dir, result).then(
+      (w) => exitAfter(def.name, w, `${why}, and the run did not wind down in time`, EXIT.internal),
+      () => process.exit(EXIT.internal),
+    )
   }
-  mkdirSync(dir, { recursive: true })
-  const file = join(dir, 'result.json')
-  await writeResultJson(file, result)
-  const report = await writeReportBeside(file, result)
+  // Signals and the deadline are handled until the result is written: a second signal exits at once in any phase.
+  const stop = stopOn(def.name, { deadlineMs: def.planMs(opts) + RUN_MARGIN_MS, hardStop })
+  try {
+    const exec = await def.execute(opts, { progress, seedLabel: String((opts as { seed?: number }).seed ?? ''), signal: stop.signal, finished: (cells) => (finished = cells) })
+    if (tty) process.stderr.write('\r\x1b[K')
+    const result = build(exec)
+    const written = await writeRunOutputs(dir, result)
+    return report(def, result, written, flags, stop)
+  } finally {
+    stop.dispose()
+  }
+}
 
+function exitAfter(name: string, w: Written, why: string, code: number): never {
+  process.stderr.write(`${name}: ${why}; partial result written to ${w.file}\n`)
+  process.exit(code)
+}
+
+function report(def: Pick<ScenarioDefinition<object>, 'name' | 'columns'>, result: RunResult, w: Written, flags: RunFlags, stop: RunStop): number {
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`)
-  else if (!flags.quiet) process.stdout.write(`${summaryText(result, def.columns)}\n\nresult: ${file}\n`)
-  if (!flags.json && !flags.quiet) process.stdout.write(`report: ${report}\n`)
-  const broken = exec.cells.map(accountingError).filter((e): e is string => e !== undefined)
-  const failedCells = exec.cells.filter((c) => c.status === 'failed')
+  else if (!flags.quiet) process.stdout.write(`${summaryText(result, def.columns)}\n\nresult: ${w.file}\nreport: ${w.report}\n`)
+  if (w.fallback) {
+    process.stderr.write(`${def.name}: cannot write ${w.fallback.intended}: ${w.fallback.reason}; the result was saved to ${w.file} instead\n`)
+    return EXIT.internal
+  }
+  const broken = result.cells.map(accountingError).filter((e): e is string => e !== undefined)
+  const failedCells = result.cells.filter((c) => c.status === 'failed')
   if (broken.length > 0 || failedCells.length > 0) {
     for (const c of failedCells) process.stderr.write(`${def.name}: cell ${c.id} failed: ${c.error ?? 'no detail'}\n`)
     return EXIT.internal
   }
   if (stop.exitCode !== undefined) {
-    process.stderr.write(`${def.name}: stopped by ${stop.signal.reason as string}; partial result written to ${file}\n`)
+    process.stderr.write(`${def.name}: stopped by ${stop.reason ?? 'a signal'}; partial result written to ${w.file}\n`)
     return stop.exitCode
   }
   return result.thresholds.some((t) => !t.pass) ? EXIT.thresholds : EXIT.ok
-}
-
-/**
- * The first SIGINT/SIGTERM stops the run gently (no new rounds or cells; rounds in progress finish
- * or time out; a partial result is written, exit 130/143); a second one exits at once.
- */
-function stopOnSignals(name: string): { signal: AbortSignal; exitCode: number | undefined; dispose(): void } {
-  const controller = new AbortController()
-  const state = { signal: controller.signal, exitCode: undefined as number | undefined, dispose }
-  const codes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 }
-  function onSignal(sig: NodeJS.Signals): void {
-    if (controller.signal.aborted) {
-      process.stderr.write(`\n${name}: ${sig} again: exiting at once, nothing more is written\n`)
-      process.exit(codes[sig] ?? 130)
-    }
-    state.exitCode = codes[sig] ?? 130
-    process.stderr.write(`\n${name}: ${sig}: stopping; rounds in flight finish or time out, then a partial result is written (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to exit at once)\n`)
-    controller.abort(sig)
-  }
-  function dispose(): void {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  return state
 }
 
 /** Secrets never reach a result file: a set password is written as "***". */

@@ -31,6 +31,8 @@ export interface ScenarioDefinition<O extends object> {
   notes(opts: O): string[]
   /** Columns of the terminal table. */
   columns: Column[]
+  /** How long the run should take at most, start-up to last cell, from the options (the run's deadline adds a fixed margin). */
+  planMs(opts: O): number
   /** Runs every cell; the shared runner adds environment, writes files and prints. */
   execute(opts: O, ctx: RunContext): Promise<ExecuteOutcome>
 }
@@ -39,8 +41,10 @@ export interface RunContext {
   /** Progress lines (TTY only); never results. */
   progress(line: string): void
   seedLabel: string
-  /** Aborted on SIGINT/SIGTERM: finish the cell in progress, start no other, report what ran. */
+  /** Aborted on SIGINT/SIGTERM or the run deadline: finish the cell in progress, start no other, report what ran. */
   signal: AbortSignal
+  /** Told the cells finished so far after each cell, so a run stopped hard still writes them. */
+  finished?(cells: readonly CellResult[]): void
 }
 
 export interface ExecuteOutcome {

@@ -83,7 +83,14 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<EmbeddedBro
     socket.on('close', () => sockets.delete(socket))
     aedes.handle(socket)
   })
-  const where = await listen(server, host, opts.port)
+  let where: Awaited<ReturnType<typeof listen>>
+  try {
+    where = await listen(server, host, opts.port)
+  } catch (err) {
+    // A broker that cannot bind must leave nothing running (Aedes keeps timers): the caller exits.
+    await new Promise<void>((resolve) => aedes.close(() => resolve()))
+    throw err
+  }
   let closing: Promise<void> | undefined
   return {
     ...where,

@@ -5,7 +5,7 @@
  * where one is required, the connection is refused. Plus the option checks, which need neither.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -118,10 +118,23 @@ describe.skipIf(skip !== undefined)(`mqtts:// against a Mosquitto TLS listener${
 
 describe('broker access options', () => {
   const missing = join(tmpdir(), 'fleetbench-no-such-dir', 'ca.pem')
-  const readable = 'package.json' // any readable file passes the parse-time check
+  const files = mkdtempSync(join(tmpdir(), 'fleetbench-pem-'))
+  afterAll(() => rmSync(files, { recursive: true, force: true }))
+  // Any readable file with a PEM block passes the parse-time check; the broker judges the rest.
+  const readable = join(files, 'ok.pem')
+  writeFileSync(readable, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')
+  const empty = join(files, 'empty.pem')
+  writeFileSync(empty, '')
+  const badFiles: Array<[string[], RegExp]> = [
+    [['--ca', missing], /^--ca .*ca\.pem: no such file; give the path of a PEM file$/],
+    [['--ca', files], /^--ca .*: is a directory; give the path of a PEM file$/],
+    [['--cert', empty, '--key', readable], /^--cert .*empty\.pem: the file is empty; give the path of a PEM file$/],
+    [['--key', 'package.json', '--cert', readable], /^--key package\.json: not a PEM file \(no -----BEGIN line\); give the path of a PEM file$/],
+    [['--ca', '/dev/null'], /^--ca \/dev\/null: is not a regular file; give the path of a PEM file$/],
+  ]
 
   it.each([
-    [['--ca', missing], /--ca .*ca\.pem: cannot read it \(ENOENT\)/],
+    ...badFiles,
     [['--cert', readable], /--cert and --key go together/],
     [['--ca', readable], /--ca, --cert and --key apply to an mqtts:\/\/ --broker/],
     [['--broker', 'mqtt://127.0.0.1:1', '--ca', readable], /apply to an mqtts:\/\/ --broker; use mqtts:/],
@@ -131,11 +144,11 @@ describe('broker access options', () => {
     const r = await runCli('cli/scenario.ts', ['parallel-ble', '--devices', '4', '--duration', '200ms', '--quiet', ...args], 30_000)
     expect(r.code, r.stderr).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
-    expect(r.stderr).toMatch(message)
+    expect(r.stderr.trim().replace(/^scenario: /, '')).toMatch(message)
   })
 
   it.each([
-    [['--ca', missing], /--ca .*ca\.pem: cannot read it \(ENOENT\)/],
+    ...badFiles,
     [['--key', readable], /--cert and --key go together/],
     [['--port', '0', '--ca', readable], /the embedded broker speaks plain MQTT/],
     [['--broker', 'mqtt://127.0.0.1:1', '--auth', 'alice:pw'], /--auth locks down the embedded broker/],
@@ -143,6 +156,6 @@ describe('broker access options', () => {
     const r = await runCli('cli/simulator.ts', args, 30_000)
     expect(r.code, r.stderr).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
-    expect(r.stderr).toMatch(message)
+    expect(r.stderr.trim().replace(/^simulator: /, '')).toMatch(message)
   })
 })

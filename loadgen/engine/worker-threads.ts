@@ -13,6 +13,9 @@ export interface Progress {
   errors: number
 }
 
+/** How long workers told to stop may take to send their slice before their tasks are aborted. */
+export const STOP_GRACE_MS = 10_000
+
 export class RpcWorkerThreads {
   private readonly piscina: Piscina
 
@@ -27,8 +30,13 @@ export class RpcWorkerThreads {
     })
   }
 
-  /** Runs one cell across the threads; resolves with the merged slice or a one-line error. */
-  async runCell(cell: CellRun, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<{ ok: true; slice: SliceResult } | { ok: false; error: string }> {
+  /**
+   * Runs one cell across the threads; resolves with the merged slice or a one-line error. Past
+   * `limitMs` the workers are told to stop; if they have not answered `STOP_GRACE_MS` later their
+   * tasks are aborted (the threads are replaced) and the cell is an error.
+   */
+  async runCell(cell: CellRun, onProgress?: (p: Progress) => void, signal?: AbortSignal, limitMs = Number.POSITIVE_INFINITY): Promise<{ ok: true; slice: SliceResult } | { ok: false; error: string }> {
+    const abort = new AbortController()
     const shares = splitUsers(cell.users, this.threads)
     const latest: Progress[] = shares.map(() => ({ sent: 0, ok: 0, errors: 0 }))
     const ports: MessageChannel[] = []
@@ -41,15 +49,27 @@ export class RpcWorkerThreads {
       })
       channel.port1.unref()
       const task: CellTask = { ...cell, type: 'run-cell', workerIndex, users, totalUsers: cell.users.length, progress: channel.port2 }
-      return this.piscina.run(task, { transferList: [channel.port2] }) as Promise<WorkerOutcome>
+      return this.piscina.run(task, { transferList: [channel.port2], signal: abort.signal }) as Promise<WorkerOutcome>
     })
     const stop = (): void => {
       for (const c of ports) c.port1.postMessage({ type: 'stop' } satisfies StopMessage)
     }
     if (signal?.aborted) stop()
     signal?.addEventListener('abort', stop)
+    let late = false
+    const timers = Number.isFinite(limitMs)
+      ? [
+          setTimeout(stop, limitMs),
+          setTimeout(() => {
+            late = true
+            abort.abort()
+          }, limitMs + STOP_GRACE_MS),
+        ]
+      : []
     const settled = await Promise.allSettled(runs)
+    for (const t of timers) clearTimeout(t)
     signal?.removeEventListener('abort', stop)
+    if (late) return { ok: false, error: `cell ${cell.cellId} did not finish within ${limitMs + STOP_GRACE_MS} ms; its worker threads were stopped` }
     for (const c of ports) c.port1.close()
     const errors: string[] = []
     const slices: SliceResult[] = []

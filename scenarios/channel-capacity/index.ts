@@ -14,7 +14,7 @@ import { channelCells } from './cells.ts'
 import { CHANNEL_COLUMNS } from './columns.ts'
 import { channelCapacityFindings } from './findings.ts'
 import type { ChannelCapacityOptions } from './options.ts'
-import { executeChannelCells } from './session.ts'
+import { channelPlanMs, executeChannelCells } from './session.ts'
 
 export type { ChannelCapacityOptions }
 
@@ -103,5 +103,6 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
     'stall stops polling the emulated event loop only; MQTT.js below it keeps reading the socket, unlike an unpolled rumqtt event loop (which makes no difference until the TCP buffers fill).',
   ],
   columns: CHANNEL_COLUMNS,
+  planMs: (o) => channelPlanMs(o, channelCells(o).length),
   execute: (o, ctx) => executeChannelCells(o, channelCells(o), ctx),
 }

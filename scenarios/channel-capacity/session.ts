@@ -5,6 +5,7 @@
  * the fresh worker, so the first measured cell is not the JIT's.
  */
 import { brokerAccess } from '../../core/broker-access.ts'
+import { CLOSE_BOUND_MS, closeWithin, warn } from '../../core/deadline.ts'
 import type { BrokerTarget } from '../../core/mqtt-connect.ts'
 import type { ChannelCellData } from '../../loadgen/channel/messages.ts'
 import { ChannelWorkerThread, type ChannelCellRun } from '../../loadgen/channel/worker-thread.ts'
@@ -19,14 +20,19 @@ import type { ChannelCapacityOptions } from './options.ts'
 /** Production time of the unreported warm-up cell. */
 const WARM_UP_MS = 500
 
+/** Longest one channel cell may take: production, drain, the watchdog, and thread start-up. Past it the cell fails. */
+export const channelCellBoundMs = (o: Pick<ChannelCapacityOptions, 'duration' | 'drainTimeout' | 'watchdog'>): number => o.duration + o.drainTimeout + 3 * o.watchdog + 30_000
+
+/** The whole run at most: the warm-up cell and every cell's bound. */
+export const channelPlanMs = (o: ChannelCapacityOptions, cells: number): number => (1 + cells * o.repeat) * channelCellBoundMs(o)
+
 export async function executeChannelCells(o: ChannelCapacityOptions, cells: readonly ChannelCellSpec[], ctx: RunContext): Promise<ExecuteOutcome> {
   const { external } = brokerAccess({ broker: o.broker, username: o.username, password: o.password })
   const probe = await probeExternal(external)
   const broker = external ? undefined : await startBroker()
   const target: BrokerTarget = external ?? { url: broker!.url }
   const runId = `fb${process.pid}${Date.now().toString(36)}`
-  // A cell that does not finish within this is stopped and reported as failed.
-  const limitMs = o.duration + o.drainTimeout + 3 * o.watchdog + 30_000
+  const limitMs = channelCellBoundMs(o)
   const thread = new ChannelWorkerThread()
   const taskOf = (cell: ChannelCellSpec, n: number | 'warm-up'): ChannelCellRun => ({
     cellId: cell.id,
@@ -70,8 +76,8 @@ export async function executeChannelCells(o: ChannelCapacityOptions, cells: read
     failedCell: failedChannelCell,
     brokerCounts: () => broker?.counts(),
     async close() {
-      await thread.close()
-      await broker?.close()
+      await closeWithin(() => thread.close(), CLOSE_BOUND_MS, 'stopping the channel worker', warn)
+      await closeWithin(async () => broker?.close(), CLOSE_BOUND_MS, 'stopping the embedded broker', warn)
     },
   }
   return runCells(session, cells, o.repeat, ctx)

@@ -6,7 +6,7 @@
 import { STRATEGY_NAMES } from '../../loadgen/strategies/types.ts'
 import { listOf, UsageError } from '../../core/cli-support.ts'
 import { parallelBleFindings } from './findings.ts'
-import { executeRpcCells } from '../rpc/session.ts'
+import { executeRpcCells, rpcPlanMs, type RpcRunOptions } from '../rpc/session.ts'
 import { parallelBleCells, type ParallelBleOptions } from './cells.ts'
 import { PARALLEL_COLUMNS } from './columns.ts'
 import { brokerFaultSpec } from '../broker-fault.ts'
@@ -76,19 +76,19 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
       ? ["strict ack mode is an emulation of MQTTnet < 5.2's packet dispatcher (acks matched by packet type and id; an ack with no waiter tears the connection down) on top of MQTT.js, which itself ignores such acks. MQTTnet 5.2.0 logs them instead."]
       : []),
   ],
-  execute: (o, ctx) =>
-    executeRpcCells(
-      {
-        ...o,
-        protocol: o.protocol === 'auto' ? 'auto' : o.protocol === '5' ? 5 : 4,
-        roundTimeoutMs: o.timeout,
-        reconnectPeriodMs: o.reconnectPeriod,
-        load: o.rate === undefined ? { kind: 'closed', durationMs: o.duration } : { kind: 'open', durationMs: o.duration, roundsPerSec: o.rate },
-        runId: `fb${process.pid}${Date.now().toString(36)}`,
-      },
-      parallelBleCells(o),
-      ctx,
-    ),
+  planMs: (o) => rpcPlanMs(rpcOptions(o), parallelBleCells(o).length),
+  execute: (o, ctx) => executeRpcCells(rpcOptions(o), parallelBleCells(o), ctx),
+}
+
+function rpcOptions(o: ParallelBleOptions): RpcRunOptions {
+  return {
+    ...o,
+    protocol: o.protocol === 'auto' ? 'auto' : o.protocol === '5' ? 5 : 4,
+    roundTimeoutMs: o.timeout,
+    reconnectPeriodMs: o.reconnectPeriod,
+    load: o.rate === undefined ? { kind: 'closed', durationMs: o.duration } : { kind: 'open', durationMs: o.duration, roundsPerSec: o.rate },
+    runId: `fb${process.pid}${Date.now().toString(36)}`,
+  }
 }
 
 export { parallelBleCells, type ParallelBleOptions }

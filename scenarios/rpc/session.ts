@@ -4,6 +4,7 @@
  * and runs each cell's users on the threads. The cell runner does repeats, progress and merging.
  */
 import { brokerAccess, unreachableBroker, type BrokerAccessOptions } from '../../core/broker-access.ts'
+import { CLOSE_BOUND_MS, closeWithin, warn, WARM_UP_BOUND_MS, withDeadline } from '../../core/deadline.ts'
 import type { BrokerTarget, ProtocolChoice } from '../../core/mqtt-connect.ts'
 import type { LoadModel, SliceResult } from '../../loadgen/engine/types.ts'
 import { planUsers } from '../../loadgen/engine/merge.ts'
@@ -52,12 +53,28 @@ export interface RpcRunOptions extends BrokerAccessOptions {
   runId: string
 }
 
+/** Longest one RPC cell may take: its load, the last rounds' deadlines, and thread start-up. Past it the cell fails. */
+export const rpcCellBoundMs = (o: Pick<RpcRunOptions, 'load' | 'roundTimeoutMs'>): number => o.load.durationMs + 2 * o.roundTimeoutMs + 15_000
+
+/** Longest the fleet may take to start: connect, subscribe and publish the registry of every gateway. */
+export const fleetStartBoundMs = (devices: number): number => 30_000 + devices
+
+/** Longest shards may wait for each other at a rendezvous. */
+export const RENDEZVOUS_TIMEOUT_MS = 600_000
+
+/** The whole run at most: fleet start, waits for shards or --start-at, and every cell's bound. */
+export function rpcPlanMs(o: Pick<RpcRunOptions, 'load' | 'roundTimeoutMs' | 'devices' | 'repeat' | 'startAt' | 'rendezvous' | 'rendezvousTimeoutMs'>, cells: number, now = Date.now()): number {
+  const waits = (o.startAt === undefined ? 0 : Math.max(0, o.startAt - now)) + (o.rendezvous === undefined ? 0 : 2 * (o.rendezvousTimeoutMs ?? RENDEZVOUS_TIMEOUT_MS))
+  return fleetStartBoundMs(o.devices) + waits + cells * (o.repeat ?? 1) * rpcCellBoundMs(o)
+}
+
 export async function startFleet(o: RpcRunOptions): Promise<Simulation> {
   const profile = typeof o.profile === 'string' ? getProfile(o.profile)! : o.profile
   const { external, auth } = brokerAccess(o)
   try {
     const shard = o.shard && { index: o.shard.index, count: o.shard.count }
-    return await startSimulation({ devices: o.devices, gateways: o.gateways, profile, seed: o.seed, protocolVersion: o.protocol, shard }, { external, embedded: auth ? { auth } : undefined })
+    const start = startSimulation({ devices: o.devices, gateways: o.gateways, profile, seed: o.seed, protocolVersion: o.protocol, shard }, { external, embedded: auth ? { auth } : undefined })
+    return await withDeadline(start, fleetStartBoundMs(o.devices), `starting the fleet (${o.devices} devices on ${o.gateways} gateways)`)
   } catch (err) {
     if (!external) throw err
     throw unreachableBroker(external.url, err)
@@ -77,7 +94,7 @@ export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellS
   const threads = new RpcWorkerThreads(workers)
   let leave: (() => Promise<void>) | undefined
   const meet = async (phase: 'ready' | 'done', c: RunContext): Promise<(() => Promise<void>) | undefined> =>
-    o.rendezvous !== undefined && o.shard !== undefined ? rendezvous(target, o.rendezvous, phase, o.shard, o.rendezvousTimeoutMs ?? 600_000, c.signal) : undefined
+    o.rendezvous !== undefined && o.shard !== undefined ? rendezvous(target, o.rendezvous, phase, o.shard, o.rendezvousTimeoutMs ?? RENDEZVOUS_TIMEOUT_MS, c.signal) : undefined
 
   const session: CellSession<RpcCellSpec, SliceResult> = {
     cellMs: o.load.durationMs,
@@ -86,7 +103,8 @@ export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellS
     notes: probeNotes(target.url, probe),
     async beforeCells(c) {
       if (o.rendezvous !== undefined && o.shard !== undefined) {
-        await threads.warm() // a cold worker (loading TypeScript) must not make this shard start late
+        // A cold worker (loading TypeScript) must not make this shard start late.
+        await withDeadline(threads.warm(), WARM_UP_BOUND_MS, 'warming up the worker threads')
         c.progress(`waiting for ${o.shard.count} shards at rendezvous ${o.rendezvous}`)
         leave = await meet('ready', c)
       }
@@ -116,6 +134,7 @@ export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellS
           run.progress(`${(p.ok / Math.max((Date.now() - started) / 1000, 0.001)).toFixed(0)} calls/s  errors ${p.errors}`)
         },
         run.signal,
+        rpcCellBoundMs(o),
       )
       await fault?.done()
       return outcome.ok ? { ok: true, part: outcome.slice } : outcome
@@ -131,8 +150,8 @@ export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellS
     },
     async close() {
       await leave?.()
-      await threads.close()
-      await sim.close()
+      await closeWithin(() => threads.close(), CLOSE_BOUND_MS, 'stopping the worker threads', warn)
+      await closeWithin(() => sim.close(), CLOSE_BOUND_MS, 'stopping the fleet', warn)
     },
   }
   return runCells(session, cells, o.repeat ?? 1, ctx)
