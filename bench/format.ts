@@ -6,3 +6,5 @@ export const ratio = (r: number | null | undefined): string => (r === null || r 
 export const kib = (n: number): string => n.toFixed(1)
 export const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0)
 export const pct = (n: number | null | undefined, digits = 0): string => (n === null || n === undefined ? 'n/a' : `${n.toFixed(digits)}%`)
+/** 600000 → "10m", 90000 → "90s". */
+export const formatDuration = (ms: number): string => (ms >= 60_000 && Math.round(ms / 1000) % 60 === 0 ? `${Math.round(ms / 60_000)}m` : `${Math.round(ms / 1000)}s`)

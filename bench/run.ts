@@ -3,6 +3,7 @@
  * by side in one run, on this machine, reported as ratios. Not a test: nothing here asserts a
  * timing, and CI never runs it. Every server binds 127.0.0.1 port 0; everything started is stopped.
  */
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -20,6 +21,7 @@ import { idleConnectionMemory, simulatorMemory, splitMemory, type MemoryResults 
 import { buildReport, type Collected } from './report-json.ts'
 import { renderMarkdown } from './report-md.ts'
 import { measureWorkerScaling } from './worker-scaling.ts'
+import { soak, soakMarkdown } from './soak.ts'
 
 const SCRIPT = 'bench'
 const SECTIONS = ['floors', 'hdr', 'scaling', 'memory'] as const
@@ -39,6 +41,7 @@ async function main(): Promise<number> {
     .option('duration', { type: 'string', describe: 'per measurement, e.g. 5s (default 5s; 3s with --quick)' })
     .option('repeat', { type: 'string', describe: 'runs of every floor cell, interleaved (default 3; 1 with --quick)' })
     .option('only', { type: 'string', describe: `sections to run, comma-separated: ${SECTIONS.join(', ')} (default all)` })
+    .option('soak', { type: 'string', describe: 'instead: run parallel-ble and channel-capacity cells back to back this long (e.g. 10m) and report RSS, heap, event-loop delay and handles per minute' })
     .parseAsync()
   const mode = argv.quick ? 'quick' : 'full'
   const plan = PLANS[mode]
@@ -47,6 +50,7 @@ async function main(): Promise<number> {
   const sections = argv.only === undefined ? [...SECTIONS] : listOf('only', argv.only, SECTIONS)
   // The docs file is proven writable before minutes of measurement.
   if (argv.writeDocs) prepareOutputFile('--write-docs', DOCS_PATH.pathname)
+  if (argv.soak !== undefined) return runSoak(duration('soak', argv.soak, 60_000, 24 * 3_600_000), argv.writeDocs === true)
 
   const began = performance.now()
   const progress = (line: string): void => void process.stderr.write(`bench ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${line}\n`)
@@ -93,7 +97,7 @@ async function main(): Promise<number> {
   const report = buildReport(collected)
   const markdown = renderMarkdown(report)
   if (argv.writeDocs) {
-    await writeFileAtomic(DOCS_PATH.pathname, markdown)
+    await writeFileAtomic(DOCS_PATH.pathname, withSection(markdown, existingSection(SOAK_MARKERS)))
     progress(`wrote ${DOCS_PATH.pathname}`)
   }
   process.stdout.write(argv.json ? `${JSON.stringify(report)}\n` : markdown)
@@ -122,5 +126,45 @@ async function measureMemory(
 
 // Ctrl-C: exit through process.exit so the exit hooks stop Mosquitto and the simulator child.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143))
+
+const SOAK_MARKERS = ['<!-- soak:start -->', '<!-- soak:end -->'] as const
+
+/** The soak section of docs/benchmarks.md as it stands (kept when the other sections are rewritten). */
+function existingSection([start, end]: readonly [string, string]): string | undefined {
+  let text: string
+  try {
+    text = readFileSync(DOCS_PATH, 'utf8')
+  } catch {
+    return undefined
+  }
+  const a = text.indexOf(start)
+  const b = text.indexOf(end)
+  return a >= 0 && b > a ? text.slice(a, b + end.length) : undefined
+}
+
+const withSection = (markdown: string, section: string | undefined): string => (section === undefined ? markdown : `${markdown.trimEnd()}\n\n${section}\n`)
+
+async function runSoak(durationMs: number, writeDocs: boolean): Promise<number> {
+  const began = performance.now()
+  const progress = (line: string): void => void process.stderr.write(`bench ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${line}\n`)
+  const stop = new AbortController()
+  const onSignal = (): void => stop.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const info = machine(AEDES_VERSION)
+  const result = await soak(durationMs, progress, stop.signal)
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
+  const line = `${info.cpuModel}, ${info.cores} cores, ${info.memoryGiB} GiB, ${info.platform}, Node ${info.node}, fleetbench ${info.git}, ${info.date.slice(0, 10)}`
+  const section = `${SOAK_MARKERS[0]}\n${soakMarkdown(result, line)}\n${SOAK_MARKERS[1]}`
+  if (writeDocs) {
+    const text = readFileSync(DOCS_PATH, 'utf8')
+    const old = existingSection(SOAK_MARKERS)
+    await writeFileAtomic(DOCS_PATH.pathname, old === undefined ? withSection(text, section) : text.replace(old, section))
+    progress(`wrote the soak section of ${DOCS_PATH.pathname}`)
+  }
+  process.stdout.write(`${soakMarkdown(result, line)}\n`)
+  return result.flat ? 0 : 1
+}
 
 void runMain(SCRIPT, main)

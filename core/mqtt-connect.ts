@@ -81,13 +81,15 @@ function connectOnce(target: BrokerTarget, parsed: ParsedUrl, version: 4 | 5, op
     resubscribe: true,
   })
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`no CONNACK from ${target.url} within ${opts.connectTimeoutMs ?? 5000} ms`)), opts.connectTimeoutMs ?? 5000)
+    const noConnack = (): Error => new Error(`no CONNACK from ${target.url} within ${opts.connectTimeoutMs ?? 5000} ms`)
+    const timer = setTimeout(() => fail(noConnack()), opts.connectTimeoutMs ?? 5000)
     const fail = (err: Error): void => {
       cleanup()
       client.end(true)
       reject(err)
     }
-    const onError = (err: Error): void => fail(err)
+    // MQTT.js's own connect timer says only "connack timeout": say whose and how long.
+    const onError = (err: Error): void => fail(err.message === 'connack timeout' ? noConnack() : err)
     const onClose = (): void => fail(new Error(`connection to ${target.url} closed before CONNACK`))
     const onConnect = (): void => {
       cleanup()

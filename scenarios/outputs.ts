@@ -17,8 +17,12 @@ export const WRITE_DEADLINE_MS = 30_000
 
 export type Writer = (file: string, result: RunResult) => Promise<string>
 
+/** Tests only: hold every write this long, so a signal can be sent while a run is writing. */
+const TEST_SLOW_WRITE_MS = Number(process.env.FLEETBENCH_TEST_SLOW_WRITE_MS ?? 0)
+
 /** result.json, then report.html beside it; returns the report's path. */
 export const writeBoth: Writer = async (file, result) => {
+  if (TEST_SLOW_WRITE_MS > 0) await new Promise((r) => setTimeout(r, TEST_SLOW_WRITE_MS))
   await writeResultJson(file, result)
   return writeReportBeside(file, result)
 }

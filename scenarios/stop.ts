@@ -4,6 +4,7 @@
  * once. The run's deadline (its plan plus a fixed margin) stops it the same way with exit 1; if the
  * run still has not ended `graceMs` later, `hardStop` writes what finished and the process exits.
  */
+import { takeOverSignals } from '../core/early-signals.ts'
 
 export interface RunStop {
   readonly signal: AbortSignal
@@ -56,7 +57,9 @@ export function stopOn(name: string, o: StopOptions = {}): RunStop {
           grace.unref()
         }, o.deadlineMs)
   deadline?.unref()
+  const release = takeOverSignals()
   function dispose(): void {
+    release()
     clearTimeout(deadline)
     clearTimeout(grace)
     process.off('SIGINT', onSignal)

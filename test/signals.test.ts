@@ -1,3 +1,4 @@
+/** SIGINT and SIGTERM work in every phase of a run: start-up, waiting, a cell, writing; and through npm run. */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,11 +10,20 @@ import type { RunResult } from '../core/result.ts'
 const dir = mkdtempSync(join(tmpdir(), 'fleetbench-signals-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-/** Starts a long run, sends `signals` once it has been running `afterMs`, and waits for the exit. */
-function interrupt(out: string, signals: NodeJS.Signals[], afterMs: number, extra: string[] = []): Promise<{ code: number | null; stderr: string; ms: number }> {
+const SCENARIO = [process.execPath, '--import', 'tsx', 'cli/scenario.ts']
+const LONG_RUN = ['parallel-ble', '--devices', '24', '--users', '2', '--strategies', 'multiplexed,serial', '--duration', '30s']
+
+interface Interrupted {
+  code: number | null
+  stderr: string
+  /** From the first signal to the exit. */
+  ms: number
+}
+
+/** Starts `command`, sends `signals` (200 ms apart) once it has run `afterMs`, and waits for the exit. */
+function interrupt(command: string[], signals: NodeJS.Signals[], afterMs: number, env: Record<string, string> = {}): Promise<Interrupted> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/scenario.ts', 'parallel-ble', '--devices', '24', '--users', '2',
-      '--strategies', 'multiplexed,serial', '--duration', '30s', ...(extra.length > 0 ? extra : ['--timeout', '400ms']), '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     child.stdout.resume()
@@ -30,14 +40,16 @@ function interrupt(out: string, signals: NodeJS.Signals[], afterMs: number, extr
   })
 }
 
+const read = (out: string): RunResult => JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult
+
 describe('stopping a run with signals', () => {
-  it('SIGINT: finishes in-flight rounds, writes a partial result and report, exits 130', async () => {
+  it('SIGINT in a cell: finishes in-flight rounds, writes a partial result and report, exits 130', async () => {
     const out = join(dir, 'int')
-    const r = await interrupt(out, ['SIGINT'], 8000)
+    const r = await interrupt([...SCENARIO, ...LONG_RUN, '--timeout', '400ms', '--out', out], ['SIGINT'], 8000)
     expect(r.code, r.stderr).toBe(130)
     expect(r.stderr).toMatch(/SIGINT: stopping/)
     expect(r.ms).toBeLessThan(10_000) // the cell was 30 s long: it really stopped early
-    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult
+    const result = read(out)
     expect(result.partial).toBe(true)
     expect(result.cells.length).toBeGreaterThanOrEqual(1)
     expect(result.cells.length).toBeLessThan(2) // the second cell never started
@@ -50,18 +62,58 @@ describe('stopping a run with signals', () => {
 
   it('SIGTERM: the same, exit 143', async () => {
     const out = join(dir, 'term')
-    const r = await interrupt(out, ['SIGTERM'], 4000)
+    const r = await interrupt([...SCENARIO, ...LONG_RUN, '--timeout', '400ms', '--out', out], ['SIGTERM'], 4000)
     expect(r.code, r.stderr).toBe(143)
-    expect((JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult).partial).toBe(true)
+    expect(read(out).partial).toBe(true)
   })
 
   it('a second Ctrl-C exits at once without writing', async () => {
     const out = join(dir, 'twice')
     // Slow opens and a long deadline keep the rounds in flight for seconds after the first SIGINT,
     // so the second one (200 ms later) surely lands before the partial result is written.
-    const r = await interrupt(out, ['SIGINT', 'SIGINT'], 4000, ['--profile', 'ble-flaky', '--timeout', '5s'])
+    const r = await interrupt([...SCENARIO, ...LONG_RUN, '--profile', 'ble-flaky', '--timeout', '5s', '--out', out], ['SIGINT', 'SIGINT'], 4000)
     expect(r.code, r.stderr).toBe(130)
     expect(r.stderr).toMatch(/SIGINT again: exiting at once/)
     expect(existsSync(join(out, 'result.json'))).toBe(false)
+  })
+
+  it('while starting (modules still loading): exits 130 at once with one line, nothing run', async () => {
+    const out = join(dir, 'starting')
+    // Start-up held for 20 s, as on a cold and loaded machine; the signal comes 1.5 s in.
+    const r = await interrupt([...SCENARIO, ...LONG_RUN, '--out', out], ['SIGINT'], 1500, { FLEETBENCH_TEST_SLOW_START_MS: '20000' })
+    expect(r.ms).toBeLessThan(10_000) // it did not sit out the start-up
+    expect(r.code, r.stderr).toBe(130)
+    expect(r.stderr.trim()).toBe('scenario: SIGINT while starting: nothing was run')
+    expect(existsSync(join(out, 'result.json'))).toBe(false)
+  })
+
+  it('while waiting for --start-at: stops waiting, writes a partial result with no cells, exits 143', async () => {
+    const out = join(dir, 'waiting')
+    const startAt = new Date(Date.now() + 120_000).toISOString()
+    const r = await interrupt([...SCENARIO, ...LONG_RUN, '--start-at', startAt, '--out', out], ['SIGTERM'], 3000)
+    expect(r.code, r.stderr).toBe(143)
+    expect(r.ms).toBeLessThan(10_000)
+    const result = read(out)
+    expect(result.partial).toBe(true)
+    expect(result.cells).toEqual([])
+  })
+
+  it('while writing: the write finishes (no result is lost) and the run exits 130', async () => {
+    const out = join(dir, 'writing')
+    // Two 300 ms cells, then a write held for 4 s: the signal lands in the middle of it.
+    const args = ['parallel-ble', '--devices', '8', '--gateways', '2', '--users', '2', '--strategies', 'multiplexed,serial', '--profile', 'instant', '--duration', '300ms', '--out', out]
+    const r = await interrupt([...SCENARIO, ...args], ['SIGINT'], 4500, { FLEETBENCH_TEST_SLOW_WRITE_MS: '4000' })
+    expect(r.code, r.stderr).toBe(130)
+    const result = read(out)
+    expect(result.cells.map((c) => c.id)).toEqual(['multiplexed', 'serial'])
+    expect(existsSync(join(out, 'report.html'))).toBe(true)
+  })
+
+  it('SIGTERM to `npm run scenario` reaches the run: no orphan goes on running', async () => {
+    const out = join(dir, 'npm')
+    const r = await interrupt(['npm', 'run', '-s', 'scenario', '--', ...LONG_RUN, '--timeout', '400ms', '--out', out], ['SIGTERM'], 5000)
+    expect(r.code, r.stderr).toBe(143)
+    expect(r.stderr).toMatch(/stopped by SIGTERM; partial result written/)
+    expect(read(out).partial).toBe(true)
   })
 })

@@ -80,7 +80,8 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
   execute: (o, ctx) => executeRpcCells(rpcOptions(o), parallelBleCells(o), ctx),
 }
 
-function rpcOptions(o: ParallelBleOptions): RpcRunOptions {
+/** parallel-ble's options as the RPC session takes them. */
+export function rpcOptions(o: ParallelBleOptions): RpcRunOptions {
   return {
     ...o,
     protocol: o.protocol === 'auto' ? 'auto' : o.protocol === '5' ? 5 : 4,
