@@ -4,13 +4,14 @@
  * concurrency 16, QoS 1; null when a side could not be measured (e.g. Mosquitto not installed).
  */
 import type { HdrCost } from './hdr-cost.ts'
+import type { RecordCost } from './record-cost.ts'
 import type { Machine } from './machine.ts'
 import type { MemoryResults } from './memory.ts'
 import { brokerRatios, findCell, HEADLINE, headlineRatios, median, pairRatios, summarizeCells, type BrokerRatio, type CellSummary, type PairRatio } from './summary.ts'
 import type { Measurement } from './types.ts'
 import type { ScalingRun } from './worker-scaling.ts'
 
-export const TARGETS = { loadgenVsBare: 0.9, rssKiBPerDevice: 10 } as const
+export const TARGETS = { loadgenVsBare: 0.9, rssKiBPerDevice: 10, recordOnVsOff: 0.9 } as const
 
 export interface ScalingSummary {
   workers: 1 | 2
@@ -27,15 +28,17 @@ export interface BenchReport {
   durationMs: number
   repeats: number
   machine: Machine
-  ratios: { loadgenVsBare: number | null; bareVsTcp: number | null; aedesVsMosquitto: number | null }
+  ratios: { loadgenVsBare: number | null; bareVsTcp: number | null; aedesVsMosquitto: number | null; recordOnVsOff: number | null }
   targets: {
     loadgenVsBare: { min: number; value: number | null; met: boolean | null }
     rssKiBPerDevice10k: { max: number; value: number | null; met: boolean | null }
+    recordOnVsOff: { min: number; value: number | null; met: boolean | null }
   }
   floors?: { cells: CellSummary[]; pairs: PairRatio[]; brokers: BrokerRatio[]; resultWriteMs: number | null }
   hdr?: HdrCost & { rpcUs: number | null; recorderShareOfRpc: number | null }
   workerScaling?: { runs: ScalingRun[]; byWorkers: ScalingSummary[]; speedup: number | null }
   memory?: MemoryResults
+  recordCost?: RecordCost
   failures: string[]
   notes: string[]
   elapsedSec: number
@@ -50,6 +53,7 @@ export interface Collected {
   hdr?: HdrCost
   scaling?: ScalingRun[]
   memory?: MemoryResults
+  recordCost?: RecordCost
   failures: string[]
   notes: string[]
   elapsedSec: number
@@ -71,7 +75,7 @@ function scalingSummary(runs: readonly ScalingRun[], workers: 1 | 2): ScalingSum
 
 export function buildReport(c: Collected): BenchReport {
   const cells = c.floors ? summarizeCells(c.floors.samples) : []
-  const ratios = headlineRatios(cells)
+  const ratios = { ...headlineRatios(cells), recordOnVsOff: c.recordCost?.ratio ?? null }
   const rss10k = c.memory?.simulator.find((m) => m.devices === 10_000)?.rssKiB ?? null
   const report: BenchReport = {
     schema: 'fleetbench-bench/1',
@@ -83,6 +87,7 @@ export function buildReport(c: Collected): BenchReport {
     targets: {
       loadgenVsBare: { min: TARGETS.loadgenVsBare, value: ratios.loadgenVsBare, met: ratios.loadgenVsBare === null ? null : ratios.loadgenVsBare >= TARGETS.loadgenVsBare },
       rssKiBPerDevice10k: { max: TARGETS.rssKiBPerDevice, value: rss10k, met: rss10k === null ? null : rss10k < TARGETS.rssKiBPerDevice },
+      recordOnVsOff: { min: TARGETS.recordOnVsOff, value: ratios.recordOnVsOff, met: ratios.recordOnVsOff === null ? null : ratios.recordOnVsOff >= TARGETS.recordOnVsOff },
     },
     failures: c.failures,
     notes: c.notes,
@@ -102,5 +107,6 @@ export function buildReport(c: Collected): BenchReport {
     report.workerScaling = { runs: c.scaling, byWorkers, speedup: one && two && one.callsPerSec > 0 ? two.callsPerSec / one.callsPerSec : null }
   }
   if (c.memory) report.memory = c.memory
+  if (c.recordCost) report.recordCost = c.recordCost
   return report
 }

@@ -6,7 +6,7 @@
 import { PROFILING_NOTES } from './findings.ts'
 import { int, kib, mib, pct, ratio, us } from './format.ts'
 import { interpret } from './interpret.ts'
-import type { BenchReport } from './report-json.ts'
+import { TARGETS, type BenchReport } from './report-json.ts'
 import { findCell, type CellSummary } from './summary.ts'
 import type { BrokerKind } from './types.ts'
 
@@ -154,10 +154,22 @@ export function renderMarkdown(r: BenchReport): string {
     ['## HDR recording cost', hdrSection(r)],
     ['## Worker scaling (broker in another process)', scalingSection(r)],
     ['## Memory', memorySection(r)],
+    ['## Recording cost (observe)', recordSection(r)],
   ]
   for (const [title, body] of sections) if (body !== undefined) out.push(title, '', body, '')
   out.push('## What this run shows', '', ...interpret(r).map((s) => `- ${s}`), '')
   out.push('## What profiling found', '', PROFILING_NOTES, '')
   if (r.failures.length > 0 || r.notes.length > 0) out.push('## Notes', '', ...[...r.failures.map((f) => `failed: ${f}`), ...r.notes].map((n) => `- ${n}`), '')
   return `${out.join('\n').trimEnd()}\n`
+}
+
+function recordSection(r: BenchReport): string | undefined {
+  const c = r.recordCost
+  if (c === undefined) return undefined
+  const list = (xs: number[]): string => xs.map((x) => x.toLocaleString('en-US')).join(', ')
+  return [
+    `The same bare MQTT.js caller (floor (b)'s requester, ${c.concurrency} calls in flight, QoS 1, ${c.durationMs / 1000} s per run) against the instant-profile fleet on the embedded broker, with \`--record\` off and on, interleaved, ${c.repeats} runs each: calls/s off ${list(c.off)}; on ${list(c.on)}.`,
+    '',
+    `**on / off = ${c.ratio.toFixed(2)}** (median over median; target ≥ ${TARGETS.recordOnVsOff}: ${c.ratio >= TARGETS.recordOnVsOff ? 'met' : 'NOT met'}). In the last recorded run the fleet counted ${c.recorded.fleet.toLocaleString('en-US')} answered calls for the caller's ${c.recorded.caller.toLocaleString('en-US')}.`,
+  ].join('\n')
 }

@@ -22,9 +22,10 @@ import { buildReport, type Collected } from './report-json.ts'
 import { renderMarkdown } from './report-md.ts'
 import { measureWorkerScaling } from './worker-scaling.ts'
 import { soak, soakMarkdown } from './soak.ts'
+import { measureRecordCost } from './record-cost.ts'
 
 const SCRIPT = 'bench'
-const SECTIONS = ['floors', 'hdr', 'scaling', 'memory'] as const
+const SECTIONS = ['floors', 'hdr', 'scaling', 'memory', 'record'] as const
 export const DOCS_PATH = new URL('../docs/benchmarks.md', import.meta.url)
 
 const PLANS = {
@@ -88,6 +89,7 @@ async function main(): Promise<number> {
       collected.scaling = await attempt('worker scaling', () => measureWorkerScaling({ durationMs, repeats: plan.scalingRepeats, runId: `${runId}-ws`, progress }))
     }
     if (sections.includes('memory')) collected.memory = await measureMemory(collected, progress, attempt)
+    if (sections.includes('record')) collected.recordCost = await attempt('recording cost', () => measureRecordCost({ durationMs, repeats: plan.scalingRepeats, runId: `${runId}-rec`, progress }))
   } finally {
     await mosquitto?.stop()
     await rm(resultDir, { recursive: true, force: true })

@@ -17,7 +17,10 @@ import type { RunContext } from '../scenarios/types.ts'
 
 export interface SoakMinute {
   minute: number
+  /** RSS between two iterations (no fleet, no worker thread alive): what must stay flat. */
   rssMiB: number
+  /** Highest RSS sampled (every second) during the minute, threads and fleets included. */
+  peakRssMiB: number
   heapUsedMiB: number
   eventLoopP99Ms: number
   eventLoopMaxMs: number
@@ -69,11 +72,15 @@ export async function soak(durationMs: number, progress: (line: string) => void,
   let cellsRun = 0
   let cellsFailed = 0
   let handles = process.getActiveResourcesInfo().length
+  let quietRss = process.memoryUsage().rss
+  let peakRss = 0
+  const peak = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 1000)
   const sample = (): void => {
     const m = process.memoryUsage()
     minutes.push({
       minute: minutes.length + 1,
-      rssMiB: round1(m.rss / MiB),
+      rssMiB: round1(quietRss / MiB),
+      peakRssMiB: round1(Math.max(peakRss, m.rss) / MiB),
       heapUsedMiB: round1(m.heapUsed / MiB),
       eventLoopP99Ms: round1(delay.percentile(99) / 1e6),
       eventLoopMaxMs: round1(delay.max / 1e6),
@@ -81,8 +88,9 @@ export async function soak(durationMs: number, progress: (line: string) => void,
       iterations,
     })
     delay.reset()
+    peakRss = 0
     const last = minutes.at(-1)!
-    progress(`soak minute ${last.minute}: RSS ${last.rssMiB} MiB, heap ${last.heapUsedMiB} MiB, event loop p99 ${last.eventLoopP99Ms} ms, ${last.handles} handles, ${iterations} iterations`)
+    progress(`soak minute ${last.minute}: RSS ${last.rssMiB} MiB between iterations (peak ${last.peakRssMiB}), heap ${last.heapUsedMiB} MiB, event loop p99 ${last.eventLoopP99Ms} ms, ${last.handles} handles, ${iterations} iterations`)
   }
   const ticker = setInterval(sample, 60_000)
   const ctx: RunContext = { progress: () => {}, seedLabel: 'soak', signal }
@@ -92,11 +100,13 @@ export async function soak(durationMs: number, progress: (line: string) => void,
       iterations++
       cellsRun += r.cells
       cellsFailed += r.failed
-      // Between iterations nothing of a run should be left open: the count must not grow.
+      // Between iterations nothing of a run should be left open: neither count may grow.
       handles = process.getActiveResourcesInfo().length
+      quietRss = process.memoryUsage().rss
     }
   } finally {
     clearInterval(ticker)
+    clearInterval(peak)
     sample()
     delay.disable()
     process.off('warning', onWarning)
@@ -121,16 +131,16 @@ export async function soak(durationMs: number, progress: (line: string) => void,
 }
 
 export function soakMarkdown(r: SoakResult, machineLine: string): string {
-  const rows = r.minutes.map((m) => `| ${m.minute} | ${m.rssMiB} | ${m.heapUsedMiB} | ${m.eventLoopP99Ms} | ${m.eventLoopMaxMs} | ${m.handles} | ${m.iterations} |`)
+  const rows = r.minutes.map((m) => `| ${m.minute} | ${m.rssMiB} | ${m.peakRssMiB} | ${m.heapUsedMiB} | ${m.eventLoopP99Ms} | ${m.eventLoopMaxMs} | ${m.handles} | ${m.iterations} |`)
   return [
     '## Soak: long runs stay flat',
     '',
     `\`npm run bench -- --soak ${formatDuration(r.requestedMs)}\` (${formatDuration(r.durationMs)} in all) on ${machineLine}: parallel-ble cells (naive-parallel strict and multiplexed, 40 devices, 5 s each) and channel-capacity cells (block and drop-oldest at capacities 0 and 100 under stall, 2 s each) back to back in one process, through the scenarios' own sessions (a fleet, worker threads and a channel worker started and stopped every iteration).`,
     '',
-    '| minute | RSS MiB | heap MiB | event loop p99 ms | event loop max ms | active handles | iterations |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
+    '| minute | RSS MiB between iterations | peak RSS MiB | heap MiB | event loop p99 ms | event loop max ms | active handles | iterations |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
-    `${r.iterations} iterations, ${r.cellsRun} cells (${r.cellsFailed} failed). After the first minute RSS ${r.rssGrowth >= 0 ? 'grew' : 'fell'} ${Math.abs(r.rssGrowth * 100).toFixed(1)}% (target: less than 5%); active handles between iterations changed by ${r.handlesGrowth}; MaxListenersExceededWarning ${r.maxListenersWarnings} times. Verdict: ${r.flat ? 'flat' : 'NOT flat'}.`,
+    `RSS between iterations is what must stay flat (no fleet and no worker thread is alive then); the peak includes them, and moves with which phase a minute ended in. ${r.iterations} iterations, ${r.cellsRun} cells (${r.cellsFailed} failed). After the first minute RSS between iterations ${r.rssGrowth >= 0 ? 'grew' : 'fell'} ${Math.abs(r.rssGrowth * 100).toFixed(1)}% (target: less than 5%); active handles between iterations changed by ${r.handlesGrowth}; MaxListenersExceededWarning ${r.maxListenersWarnings} times. Verdict: ${r.flat ? 'flat' : 'NOT flat'}.`,
   ].join('\n')
 }

@@ -5,13 +5,22 @@
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { brokerAccess, brokerUrl, callerCredentials } from '../core/broker-access.ts'
-import { integer, oneOf, readablePem, runMain, shardOf, strictParser, UsageError } from '../core/cli-support.ts'
+import { duration, EXIT, integer, oneOf, readablePem, runMain, shardOf, strictParser, UsageError } from '../core/cli-support.ts'
+import { prepareOutputDir, prepareOutputFile } from '../core/output.ts'
+import { writeFileAtomic } from '../reports/write.ts'
+import { parseThreshold } from '../reports/thresholds.ts'
+import type { GroupBy } from '../scenarios/observe/cells.ts'
+import { observeResult, writeRecording } from '../scenarios/observe/record.ts'
+import { fleetEnv, runWrapped } from '../scenarios/observe/wrap.ts'
+import { FleetRecorder } from '../simulator/observe/recorder.ts'
 import { startSimulation, type Simulation } from '../simulator/fleet.ts'
 import { parseBrokerUrl } from '../core/mqtt-connect.ts'
 import { getProfile, profileNames } from '../simulator/profiles.ts'
 import * as wire from '../core/protocol.ts'
 
 const SCRIPT = 'simulator'
+/** After a wrapped command exits, how long its unanswered requests may take before they count as dropped. */
+const SETTLE_MS = 5_000
 
 async function main(): Promise<number> {
   const argv = await strictParser(yargs(hideBin(process.argv)), 'npm run simulator --')
@@ -33,6 +42,14 @@ async function main(): Promise<number> {
     .option('auth', { type: 'string', describe: 'user:password of the caller; locks the embedded broker down (per-gateway credentials and topic ACLs)' })
     .option('protocol', { type: 'string', default: 'auto', describe: 'MQTT version of the gateways: auto, 4 (3.1.1) or 5' })
     .option('shard', { type: 'string', default: '0/1', describe: 'run shard i of n (0-based): the gateways whose index % n == i; needs --broker when n > 1' })
+    .option('record', { type: 'string', describe: 'record every call served, per caller, and write DIR/result.json and DIR/report.html when the fleet stops' })
+    .option('group-by', { type: 'string', default: 'client', describe: 'one result cell per client (MQTT client id) or per client-prefix (ids without their trailing number)' })
+    .option('threshold', { type: 'string', array: true, describe: "with --record: a threshold on the recorded callers, e.g. '*:p99<250ms' (repeatable)" })
+    .option('duration', { type: 'string', describe: 'stop after this long (e.g. 60s); default: at Ctrl-C, or when the command after -- exits' })
+    .option('ready-file', { type: 'string', describe: 'write the broker URL to this file once the fleet answers calls' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'no banner and no table' })
+    .usage('$0 [options] [-- CMD ARGS...]\n\nWith --record DIR -- CMD: runs CMD with FLEET_BROKER_URL, FLEET_DEVICES, FLEET_DEVICES_FILE and FLEET_GATEWAYS set, stops when it exits, and exits with its code (else 99 when a threshold failed).')
+    .parserConfiguration({ 'camel-case-expansion': true, 'populate--': true })
     .parseAsync()
 
   const devices = integer('devices', argv.devices, 1, 1_000_000)
@@ -49,11 +66,18 @@ async function main(): Promise<number> {
   const tls = { ca: pemFile('ca', argv.ca), cert: pemFile('cert', argv.cert), key: pemFile('key', argv.key) }
   const broker = argv.broker === undefined ? undefined : brokerUrl('broker', argv.broker)
   const { external } = brokerAccess({ broker, username: argv.username, password: argv.password, auth, ...tls })
+  const command = ((argv['--'] as unknown[] | undefined) ?? []).map(String)
+  const thresholds = [...(argv.threshold ?? [])]
+  const rec = recordingOptions(argv.record, command, thresholds, oneOf('group-by', argv.groupBy, ['client', 'client-prefix'] as const))
+  const readyFile = argv.readyFile === undefined ? undefined : prepareOutputFile('--ready-file', argv.readyFile)
+  const stopAfterMs = argv.duration === undefined ? undefined : duration('duration', argv.duration, 100, 30 * 24 * 3_600_000)
+  const startedAt = new Date()
+  const recorder = rec ? new FleetRecorder() : undefined
 
   let sim: Simulation
   try {
     sim = await startSimulation(
-      { devices, gateways, profile, seed, radioSlots, maxPayloadBytes, protocolVersion: protocol === 'auto' ? 'auto' : protocol === '5' ? 5 : 4, shard },
+      { devices, gateways, profile, seed, radioSlots, maxPayloadBytes, protocolVersion: protocol === 'auto' ? 'auto' : protocol === '5' ? 5 : 4, shard, recorder },
       { external, embedded: { host: argv.host, port, auth } },
     )
   } catch (err) {
@@ -62,25 +86,26 @@ async function main(): Promise<number> {
     if (e.code === 'EADDRNOTAVAIL') throw new UsageError(`--host ${argv.host} is not an address of this machine`)
     throw new UsageError(`cannot start the fleet on ${external?.url ?? 'the embedded broker'}: ${e.message}; check --broker and credentials`)
   }
-  printBanner(sim, profile.name, seed, auth?.username)
+  if (!argv.quiet) printBanner(sim, profile.name, seed, auth?.username, rec !== undefined)
+  if (readyFile !== undefined) await writeFileAtomic(readyFile, `${sim.brokerUrl}\n`)
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      process.stdout.write('\nstopping: clearing the registry and closing connections…\n')
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
+  const ended = command.length > 0 && rec ? await runWrapped(command, fleetEnv(sim, rec.dir)) : { code: 0, endedBy: await stopped(stopAfterMs) }
+  // The command is gone: let the devices answer what it left in flight, and the broker see it leave.
+  if (command.length > 0) await recorder?.settle(SETTLE_MS)
+  if (!argv.quiet) process.stdout.write('\nstopping: clearing the registry and closing connections…\n')
   const s = sim.fleet.stats()
+  const options = { devices, gateways, profile: profile.name, seed, radioSlots, protocol, groupBy: argv.groupBy, broker: external?.url, command: command.join(' ') || undefined }
+  const result = recorder && rec ? observeResult(sim, recorder, { ...rec, options, startedAt, endedBy: ended.endedBy }) : undefined
   await sim.close()
-  process.stdout.write(`stopped. requests received ${s.received}, replied ${s.repliedOk + s.repliedError} (${s.repliedError} errors), dropped ${s.dropped}\n`)
-  return 0
+  if (!argv.quiet) process.stdout.write(`stopped. requests received ${s.received}, replied ${s.repliedOk + s.repliedError} (${s.repliedError} errors), dropped ${s.dropped}\n`)
+  if (!result || !rec) return 0
+  const written = await writeRecording(result, rec.dir, argv.quiet)
+  if (ended.code !== 0) return ended.code
+  if (written.fallback) return EXIT.internal
+  return result.thresholds.some((t) => !t.pass) ? EXIT.thresholds : EXIT.ok
 }
 
-function printBanner(sim: Simulation, profile: string, seed: number, caller: string | undefined): void {
+function printBanner(sim: Simulation, profile: string, seed: number, caller: string | undefined, recording: boolean): void {
   const { host, port } = parseBrokerUrl(sim.brokerUrl)
   const gws = sim.fleet.gateways
   const v5 = gws.every((g) => g.protocolVersion === 5)
@@ -106,12 +131,46 @@ function printBanner(sim: Simulation, profile: string, seed: number, caller: str
     'try it:',
     tryIt,
     '',
-    'ready. Ctrl-C to stop.',
+    recording ? 'ready, recording every call. Ctrl-C to stop and write the result.' : 'ready. Ctrl-C to stop.',
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
 }
 
 /** A PEM file path that this process can read, or a one-line usage error. */
 const pemFile = (name: string, path: string | undefined): string | undefined => (path === undefined ? undefined : readablePem(name, path))
+
+/** --record DIR (proven writable now), its thresholds checked, or undefined; `-- CMD` needs it. */
+function recordingOptions(record: string | undefined, command: string[], thresholds: string[], groupBy: GroupBy): { dir: string; thresholds: string[]; groupBy: GroupBy } | undefined {
+  if (record === undefined) {
+    if (command.length > 0) throw new UsageError('-- CMD needs --record DIR: the fleet records what CMD does and writes DIR/result.json')
+    if (thresholds.length > 0) throw new UsageError('--threshold needs --record DIR: thresholds judge the recorded callers')
+    return undefined
+  }
+  for (const t of thresholds) {
+    try {
+      parseThreshold(t)
+    } catch (err) {
+      throw new UsageError(`--threshold: ${(err as Error).message}`)
+    }
+  }
+  return { dir: prepareOutputDir('--record', record), thresholds, groupBy }
+}
+
+/** Until SIGINT/SIGTERM, or --duration: how it ended. */
+function stopped(afterMs: number | undefined): Promise<string> {
+  return new Promise((resolve) => {
+    const timer = afterMs === undefined ? undefined : setTimeout(() => done(`--duration ${afterMs / 1000}s passed`), afterMs)
+    const done = (why: string): void => {
+      clearTimeout(timer)
+      process.off('SIGINT', onInt)
+      process.off('SIGTERM', onTerm)
+      resolve(why)
+    }
+    const onInt = (): void => done('Ctrl-C')
+    const onTerm = (): void => done('SIGTERM')
+    process.on('SIGINT', onInt)
+    process.on('SIGTERM', onTerm)
+  })
+}
 
 void runMain(SCRIPT, main)

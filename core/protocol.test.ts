@@ -46,3 +46,12 @@ describe('wire contract', () => {
     expect(wire.validateBatch([{ device: 1, verb: 'open' }])).toMatchObject({ ok: false, error: { message: /item 0/ } })
   })
 })
+
+describe('isRequestTopic', () => {
+  it('agrees with parseTopic on every shape, without allocating', () => {
+    const { isRequestTopic, parseTopic } = wire
+    const topics = ['fleet/ble-0001/rpc/open', 'fleet/gateway/gw-1/rpc/batch', 'MQTTnet.RPC/abc/ble-0001.open', 'fleet/ble-0001/rpc', 'fleet/ble-0001/rpc/open/x',
+      'fleet/gateway/gw-1/rpc/other', 'fleet/gateways/gw-1', 'fleet/reply/app', 'MQTTnet.RPC/abc/ble-0001.open/response', 'other/topic', 'fleet/a/xrpc/b', 'fleet//rpc/open']
+    for (const t of topics) expect(isRequestTopic(t), t).toBe(parseTopic(t) !== undefined)
+  })
+})

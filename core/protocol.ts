@@ -49,6 +49,25 @@ export type Route =
   | { kind: 'batch'; gatewayId: string }
   | { kind: 'mqttnet'; deviceId: string; verb: string }
 
+const slashes = (t: string): number => {
+  let n = 0
+  for (let i = t.indexOf('/'); i !== -1; i = t.indexOf('/', i + 1)) n++
+  return n
+}
+
+/**
+ * True for a topic of the shape of an RPC request (the shapes parseTopic classifies), without
+ * allocating: the broker asks it of every PUBLISH while recording.
+ */
+export function isRequestTopic(topic: string): boolean {
+  if (topic.startsWith('fleet/')) {
+    const n = slashes(topic)
+    if (n === 3) return topic.indexOf('/rpc/', 6) === topic.lastIndexOf('/') - 4
+    return n === 4 && topic.startsWith('fleet/gateway/') && topic.endsWith('/rpc/batch')
+  }
+  return topic.startsWith(`${MQTTNET_PREFIX}/`) && slashes(topic) === 2
+}
+
 /** Classifies a topic a gateway received; undefined for anything outside the contract. */
 export function parseTopic(topic: string): Route | undefined {
   const parts = topic.split('/')

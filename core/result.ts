@@ -11,7 +11,7 @@ import type { SeriesPoint } from './series.ts'
 export const SCHEMA_VERSION = 2
 
 export type CellStatus = 'ok' | 'deadlock' | 'failed'
-export const CELL_KINDS = ['rpc', 'channel'] as const
+export const CELL_KINDS = ['rpc', 'channel', 'observe'] as const
 export type CellKind = (typeof CELL_KINDS)[number]
 
 export interface CellCounts {
@@ -81,7 +81,55 @@ export interface ChannelCell extends CellCommon {
   repeats?: ChannelRepeatFigures[]
 }
 
-export type CellResult = RpcCell | ChannelCell
+/**
+ * observe: one caller (MQTT client id, or a group of them by prefix) as the recording fleet saw it.
+ * sent = requests received from it; errors: device-error, bad-request, undeliverable (the caller had
+ * gone or had no subscription for the reply); dropped: no reply address, or never served.
+ */
+export interface ObserveCell extends CellCommon {
+  kind: 'observe'
+  throughput: { callsPerSec: number }
+  /** Round trip as the fleet saw it: the broker received the request → the gateway sent the reply (embedded broker only; empty otherwise). */
+  latencyUs: LatencySummary
+  /** The device's own service time: the gateway received the request → it replied. */
+  serviceUs: LatencySummary
+  deviceErrors: Record<string, number>
+  badRequests: Record<string, number>
+  /** That caller's SUBSCRIBE / UNSUBSCRIBE packets and requests, counted by the embedded broker. */
+  broker?: CellBrokerCounts
+  clients?: ObservedClients
+  observe: ObservedPattern
+  /** Figures left out because only a broker can see them (recording against an external broker). */
+  unavailable?: string[]
+  series: SeriesPoint[]
+  repeats?: RepeatFigures[]
+}
+
+export interface ObservedClients {
+  connections: number
+  disconnects: number
+  /** Disconnects with calls still pending (what an MQTTnet < 5.2 teardown looks like from outside), and those calls. */
+  teardownsWithPending: number
+  callsPendingAtTeardown: number
+  peakInFlight: number
+}
+
+export interface ObservedPattern {
+  conventions: Record<string, number>
+  verbs: Record<string, number>
+  qos: Record<string, number>
+  /** Device calls made (a batch request carries several). */
+  deviceCalls: number
+  /** (SUBSCRIBE + UNSUBSCRIBE) per request; undefined without the broker. */
+  subscribesPerCall?: number
+  peakInFlightPerDevice: number
+  callsToUnopenedDevice: number
+  replyTopics: string[]
+  /** Client ids in this cell (one, or a group's). */
+  members: string[]
+}
+
+export type CellResult = RpcCell | ChannelCell | ObserveCell
 export type ChannelRepeatFigures = RepeatFigures & { blockingP99: number }
 export type AnyRepeatFigures = RepeatFigures & { blockingP99?: number }
 
@@ -200,3 +248,4 @@ export interface RunResult {
 
 export const isRpcCell = (c: CellResult): c is RpcCell => c.kind === 'rpc'
 export const isChannelCell = (c: CellResult): c is ChannelCell => c.kind === 'channel'
+export const isObserveCell = (c: CellResult): c is ObserveCell => c.kind === 'observe'

@@ -40,7 +40,8 @@ function delta(now: number, before: number | undefined, higherIsBetter: boolean)
 const roundOf = (c: CellResult): LatencySummary | undefined => (c.kind === 'rpc' ? c.roundUs : undefined)
 const blockingOf = (c: CellResult): LatencySummary | undefined => (c.kind === 'channel' ? c.blockingUs : undefined)
 const uncorrectedOf = (c: CellResult): LatencySummary | undefined => (c.kind === 'channel' ? c.latencyUncorrectedUs : undefined)
-const deviceErrorsOf = (c: CellResult): Record<string, number> => (c.kind === 'rpc' ? c.deviceErrors : {})
+const deviceErrorsOf = (c: CellResult): Record<string, number> => (c.kind === 'channel' ? {} : c.deviceErrors)
+const serviceOf = (c: CellResult): LatencySummary | undefined => (c.kind === 'observe' ? c.serviceUs : undefined)
 
 export function cellsTable(cells: readonly CellResult[], colors: ReadonlyMap<string, string>, baseline?: RunResult): string {
   const base = new Map(baseline?.cells.map((c) => [c.id, c]))
@@ -61,6 +62,7 @@ export function cellsTable(cells: readonly CellResult[], colors: ReadonlyMap<str
     { title: 'max', cell: (c) => ms(c.latencyUs, 'max') },
   ]
   if (some((c) => (uncorrectedOf(c)?.count ?? 0) > 0)) columns.push({ title: 'p99 uncorr.', cell: (c) => ms(uncorrectedOf(c), 'p99') })
+  if (some((c) => (serviceOf(c)?.count ?? 0) > 0)) columns.push({ title: 'service p99', cell: (c) => ms(serviceOf(c), 'p99') })
   if (some((c) => (roundOf(c)?.count ?? 0) > 0)) columns.push({ title: 'round p99', cell: (c) => ms(roundOf(c), 'p99') })
   if (some((c) => (blockingOf(c)?.count ?? 0) > 0)) {
     columns.push({ title: 'blocking p99', cell: (c) => ms(blockingOf(c), 'p99') }, { title: 'blocking max', cell: (c) => ms(blockingOf(c), 'max') })

@@ -7,6 +7,8 @@ import type { Clock } from '../core/clock.ts'
 import { Gateway, type GatewayStats } from './gateway.ts'
 import type { BrokerTarget, ProtocolChoice } from '../core/mqtt-connect.ts'
 import type { DeviceProfile } from './profiles.ts'
+import { attachRecorder } from './observe/broker-hooks.ts'
+import type { FleetRecorder } from './observe/recorder.ts'
 
 export interface FleetOptions {
   devices: number
@@ -22,6 +24,8 @@ export interface FleetOptions {
   shard?: { index: number; count: number }
   /** Each gateway's own credentials by gateway id (locked-down broker); gateways not in it use `broker`'s. */
   gatewayCredentials?: ReadonlyMap<string, Credentials>
+  /** Record every call served, per caller (observe); the embedded broker reports to it too. */
+  recorder?: FleetRecorder
 }
 
 export interface FleetLayout {
@@ -61,6 +65,7 @@ export class Fleet {
           radioSlots: opts.radioSlots,
           maxPayloadBytes: opts.maxPayloadBytes,
           clock: opts.clock,
+          recorder: opts.recorder,
         }),
     )
   }
@@ -128,6 +133,7 @@ export async function startSimulation(
     : undefined
   const embedded: BrokerOptions | undefined = locked ? { ...where.embedded, access: locked.access } : where.embedded
   let broker = where.external ? undefined : await startBroker(embedded)
+  if (broker && fleet.recorder) attachRecorder(broker.aedes, fleet.recorder)
   const auth = where.embedded?.auth
   const target: BrokerTarget = where.external ?? { url: broker!.url, username: auth?.username, password: auth?.password }
   const f = new Fleet({ ...fleet, broker: target, gatewayCredentials: locked?.gateways })
@@ -156,6 +162,7 @@ export async function startSimulation(
       await old.close()
       await new Promise((r) => setTimeout(r, downtimeMs))
       broker = await startBroker({ ...embedded, host: old.host, port: old.port })
+      if (fleet.recorder) attachRecorder(broker.aedes, fleet.recorder)
       sim.broker = broker
     },
     close: async () => {

@@ -11,6 +11,7 @@ import type { DeviceProfile } from './profiles.ts'
 import * as wire from '../core/protocol.ts'
 import { Radio } from './radio.ts'
 import { WriteCoalescer } from '../core/write-coalescer.ts'
+import type { Convention as RecordedConvention, FleetRecorder, Served } from './observe/recorder.ts'
 
 export interface GatewayOptions {
   gatewayId: string
@@ -25,6 +26,8 @@ export interface GatewayOptions {
   /** Overrides the profile's concurrent connection attempts. */
   radioSlots?: number
   reconnectPeriod?: number
+  /** Records what this gateway serves, per caller (observe). */
+  recorder?: FleetRecorder
 }
 
 type BadCode = 'bad_request' | 'unknown_verb' | 'unknown_device' | 'payload_too_large'
@@ -43,7 +46,14 @@ export interface GatewayStats {
 
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024
 const SUBSCRIBE_CHUNK = 500
+/** Error codes that say the request was bad (not the device's answer). */
+const BAD_CODES: ReadonlySet<string> = new Set(['bad_request', 'unknown_verb', 'unknown_device', 'payload_too_large'])
 type Convention = 0 | 1 | 2 // envelope, mqtt5, mqttnet
+const CONVENTION_NAMES: readonly RecordedConvention[] = ['envelope', 'mqtt5', 'mqttnet']
+
+/** A recorded request, carried from its receipt to its reply (one object per request, filled in on the way). */
+type Recording = Served
+const SERVED_OK: Served['outcome'] = Object.freeze({ ok: true })
 
 export class Gateway {
   readonly id: string
@@ -131,6 +141,12 @@ export class Gateway {
     if (this.client !== undefined) this.writes.hold(this.client)
     const route = wire.parseTopic(topic)
     const qos = packet.qos === 0 ? 0 : 1
+    const rec = this.opts.recorder
+    const recording: Recording | undefined = rec && {
+      topic, convention: 'envelope', verb: route?.kind === 'batch' ? 'batch' : route?.verb ?? 'unknown', device: route?.kind === 'batch' ? undefined : route?.deviceId,
+      items: 1, qos, replyTo: undefined, receivedAt: rec.now(), repliedAt: 0, outcome: SERVED_OK,
+    }
+    if (recording) rec!.started(topic, recording.device)
     const correlation = packet.properties?.correlationData
     let convention: Convention
     let replyTo: string | undefined
@@ -143,43 +159,60 @@ export class Gateway {
     } else {
       convention = 0
     }
+    if (recording) {
+      recording.convention = route?.kind === 'batch' ? 'batch' : CONVENTION_NAMES[convention]!
+      recording.replyTo = replyTo
+    }
     if (payload.length > this.maxPayload) {
       const error = { code: 'payload_too_large', message: `request of ${payload.length} bytes exceeds the ${this.maxPayload}-byte limit` } as const
-      return this.refuse('payload_too_large', convention, replyTo, null, correlation, qos, error)
+      return this.refuse('payload_too_large', convention, replyTo, null, correlation, qos, error, recording)
     }
     let id: string | number | null = null
     let params: unknown
     if (convention === 0) {
       const decoded = wire.decodeEnvelope(payload)
-      if (!decoded.ok) return this.refuse('bad_request', 0, decoded.replyTo, decoded.id ?? null, undefined, qos, decoded.error)
+      if (recording) recording.replyTo = decoded.ok ? decoded.request.replyTo : decoded.replyTo
+      if (!decoded.ok) return this.refuse('bad_request', 0, decoded.replyTo, decoded.id ?? null, undefined, qos, decoded.error, recording)
       id = decoded.request.id
       replyTo = decoded.request.replyTo
       params = decoded.request.params
     } else {
       const decoded = wire.decodeBareParams(payload)
-      if (!decoded.ok) return this.refuse('bad_request', convention, replyTo, null, correlation, qos, decoded.error)
+      if (!decoded.ok) return this.refuse('bad_request', convention, replyTo, null, correlation, qos, decoded.error, recording)
       params = decoded.params
     }
     if (replyTo === undefined) {
       const error = { code: 'bad_request', message: 'Response Topic is not a valid topic name' } as const
-      return this.refuse('bad_request', convention, undefined, id, correlation, qos, error)
+      return this.refuse('bad_request', convention, undefined, id, correlation, qos, error, recording)
     }
     if (route === undefined || (route.kind === 'batch' && route.gatewayId !== this.id)) {
       const error = { code: 'bad_request', message: `topic ${topic.slice(0, 200)} is not part of the RPC contract` } as const
-      return this.refuse('bad_request', convention, replyTo, id, correlation, qos, error)
+      return this.refuse('bad_request', convention, replyTo, id, correlation, qos, error, recording)
     }
+    if (recording && route.kind === 'batch') recording.items = Array.isArray(params) ? params.length : 0
     this.stats.inFlight++
     const work = route.kind === 'batch' ? this.batch(params) : this.execute(route.deviceId, route.verb, params)
     const to = replyTo
     work.then((outcome) => {
       this.stats.inFlight--
       this.reply(convention, to, id, correlation, qos, outcome)
+      if (recording) {
+        recording.repliedAt = rec!.now()
+        if (!outcome.ok) recording.outcome = { ok: false, code: outcome.error.code, bad: BAD_CODES.has(outcome.error.code) }
+        rec!.served(recording)
+      }
     })
   }
 
   private refuse(code: BadCode, convention: Convention, replyTo: string | undefined, id: string | number | null,
-    correlation: Buffer | undefined, qos: 0 | 1, error: wire.RpcError): void {
+    correlation: Buffer | undefined, qos: 0 | 1, error: wire.RpcError, recording: Recording | undefined): void {
     this.stats.bad[code]++
+    if (recording) {
+      recording.replyTo = replyTo
+      recording.repliedAt = this.opts.recorder!.now()
+      recording.outcome = { ok: false, code, bad: true }
+      this.opts.recorder!.served(recording)
+    }
     if (replyTo === undefined) {
       this.stats.dropped++
       return

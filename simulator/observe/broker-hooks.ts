@@ -1,0 +1,32 @@
+/** The embedded broker's side of recording: who connects, subscribes, and sends each RPC request. */
+import type { Aedes } from 'aedes'
+import { isRequestTopic } from '../../core/protocol.ts'
+import type { FleetRecorder } from './recorder.ts'
+
+/** Gateways are the fleet, not callers: their own connections and publishes are not recorded. */
+export const isGatewayClient = (clientId: string): boolean => clientId.startsWith('fleetbench-gw-')
+
+export function attachRecorder(aedes: Aedes, rec: FleetRecorder): void {
+  rec.brokerAttached = true
+  aedes.on('client', (client) => {
+    if (!isGatewayClient(client.id)) rec.connect(client.id)
+  })
+  aedes.on('clientDisconnect', (client) => {
+    if (!isGatewayClient(client.id)) rec.disconnect(client.id)
+  })
+  aedes.on('subscribe', (subscriptions, client) => {
+    if (!isGatewayClient(client.id)) rec.subscribe(client.id, subscriptions.map((s) => s.topic))
+  })
+  aedes.on('unsubscribe', (topics, client) => {
+    // Aedes also emits this when it drops a closing client's subscriptions; that is no packet.
+    if (!client.closed && !isGatewayClient(client.id)) rec.unsubscribe(client.id, topics)
+  })
+  // A request is recorded when the broker accepts the PUBLISH, before it stores or forwards it (its
+  // 'publish' event comes later, and without the client when that has closed meanwhile).
+  const authorize = aedes.authorizePublish
+  aedes.authorizePublish = (client, packet, done) =>
+    authorize.call(aedes, client, packet, (err) => {
+      if (!err && client && !isGatewayClient(client.id) && isRequestTopic(packet.topic)) rec.request(client.id, packet.topic)
+      done(err)
+    })
+}
