@@ -7,7 +7,7 @@ import { isObserveCell, type CellResult, type ObserveCell } from '../../core/res
 import { formatMs } from '../../reports/summary.ts'
 
 const n = (x: number): string => x.toLocaleString('en-US')
-const plural = (k: number, word: string): string => `${n(k)} ${word}${k === 1 ? '' : 's'}`
+const plural = (k: number, word: string): string => `${n(k)} ${k === 1 ? word : word.endsWith('y') ? `${word.slice(0, -1)}ies` : `${word}s`}`
 
 /**
  * MQTTnet's RPC client sends a SUBSCRIBE (and an UNSUBSCRIBE) for every call: 2.00 packets per call.
