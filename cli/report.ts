@@ -9,6 +9,8 @@ import { hideBin } from 'yargs/helpers'
 import { runMain, strictParser, UsageError } from '../core/cli-support.ts'
 import { prepareOutputFile, reasonOf } from '../core/output.ts'
 import { getScenario } from '../scenarios/registry.ts'
+import { observeFindings } from '../scenarios/observe/findings.ts'
+import { OBSERVE } from '../scenarios/observe/record.ts'
 import { mergeResults, type MergeOptions, type Timing } from '../reports/merge.ts'
 import { readResult } from '../reports/read.ts'
 import { reportPathFor, writeReport } from '../reports/report-file.ts'
@@ -26,6 +28,7 @@ async function writing<T>(path: string, f: () => Promise<T>): Promise<T> {
 
 /** The scenario's own findings, so a merged result describes the merged figures. */
 function findingsFor(scenario: string): MergeOptions['findings'] {
+  if (scenario === OBSERVE) return (cells) => observeFindings(cells)
   const def = getScenario(scenario)
   return def ? (cells, options) => def.findings(cells, options) : undefined
 }

@@ -135,3 +135,21 @@ describe('the strict naive caller of parallel-ble, pointed at a recording fleet'
     expect(read(out).findings.join('\n')).toMatch(/^naive-strict: torn down [\d,]+ times? with [\d,]+ calls? pending/m)
   })
 })
+
+describe.skipIf(python === undefined)('npm run simulator -- --record DIR --ready-file PATH (no wrapped command)', () => {
+  it('writes the broker URL once the fleet answers, records a caller started by hand, and stops at --duration', async () => {
+    const out = join(dir, 'ready')
+    const ready = join(dir, 'ready.url')
+    const sim = runCli('cli/simulator.ts', [...FLEET, '--record', out, '--ready-file', ready, '--duration', '6s'], 60_000)
+    for (let i = 0; i < 200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50))
+    const url = readFileSync(ready, 'utf8').trim()
+    expect(url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/)
+    const devices = Array.from({ length: 12 }, (_, i) => `ble-${String(i + 1).padStart(4, '0')}`).join(',')
+    execFileSync(python!, [`${CALLERS}/multiplexed.py`], { env: { ...process.env, FLEET_BROKER_URL: url, FLEET_DEVICES: devices, CALLER_ROUNDS: '1' }, timeout: 30_000 })
+    const r = await sim
+    expect(r.code, r.stderr).toBe(0)
+    const c = cellOf(read(out), 'py-mux')
+    expect(c.counts).toMatchObject({ sent: 18, ok: 18 })
+    expect(read(out).notes.join(' ')).toMatch(/until --duration 6s passed/)
+  })
+})
