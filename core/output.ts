@@ -5,7 +5,7 @@
  * loops forever under /proc, and `access(W_OK)` says yes to a regular file and, for root, to almost
  * anything.
  */
-import { mkdirSync, statfsSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
+import { mkdirSync, rmdirSync, statfsSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
 import { dirname, join, parse, resolve, sep } from 'node:path'
 import { UsageError } from './cli-support.ts'
 
@@ -69,10 +69,11 @@ function stat(path: string): Stats | undefined {
 const refuse = (option: string, path: string, why: string, fix: string): UsageError => new UsageError(`${option} ${path}: ${why}; ${fix}`)
 
 /**
- * Creates `path` and every missing parent, then writes and removes a probe file in it. Returns the
- * absolute path; throws a UsageError naming the option, the path and the reason.
+ * Creates `path` and every missing parent (pushed to `created`, so a run that fails before writing
+ * can take them back), then writes and removes a probe file in it. Returns the absolute path;
+ * throws a UsageError naming the option, the path and the reason.
  */
-export function prepareOutputDir(option: string, path: string): string {
+export function prepareOutputDir(option: string, path: string, created: string[] = []): string {
   const abs = resolve(path)
   const fix = 'choose a directory you can write to'
   const { root } = parse(abs)
@@ -94,6 +95,7 @@ export function prepareOutputDir(option: string, path: string): string {
     if (fs !== undefined) throw refuse(option, abs, `not a real file system (${parent} is ${fs})`, fix)
     try {
       mkdirSync(cur)
+      created.push(cur)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw refuse(option, abs, `cannot create ${cur}: ${reasonOf(err)}`, fix)
     }
@@ -132,4 +134,15 @@ export function prepareOutputFile(option: string, path: string): string {
     throw new UsageError((err as Error).message.replace(`${option} ${dirname(abs)}: `, `${option} ${abs}: `).replace('choose a directory you can write to', fix))
   }
   return abs
+}
+
+/** Removes directories prepareOutputDir created, deepest first, as long as they are still empty. */
+export function removeCreatedDirs(created: readonly string[]): void {
+  for (const dir of [...created].reverse()) {
+    try {
+      rmdirSync(dir)
+    } catch {
+      return // not empty (something was written), or gone: leave it and its parents
+    }
+  }
 }

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path'
 import { accountingError } from '../core/accounting.ts'
 import { EXIT, UsageError } from '../core/cli-support.ts'
-import { prepareOutputDir } from '../core/output.ts'
+import { prepareOutputDir, removeCreatedDirs } from '../core/output.ts'
 import { SCHEMA_VERSION, type CellResult, type RunResult } from '../core/result.ts'
 import { summaryText } from '../reports/summary.ts'
 import { evaluateThresholds, parseThreshold } from '../reports/thresholds.ts'
@@ -34,10 +34,10 @@ export function resolveOptions<O extends object>(def: ScenarioDefinition<O>, arg
   return opts as O
 }
 
-function outputDir(def: ScenarioDefinition<object>, out: unknown, startedAt: Date): string {
+function outputDir(def: ScenarioDefinition<object>, out: unknown, startedAt: Date, created: string[]): string {
   const dir = typeof out === 'string' ? out : resolve('results', def.name, startedAt.toISOString().replace(/[:.]/g, '-'))
   // Created and proven writable now, before minutes of load are spent.
-  return prepareOutputDir('--out', dir)
+  return prepareOutputDir('--out', dir, created)
 }
 
 export async function runScenario<O extends object>(def: ScenarioDefinition<O>, argv: Record<string, unknown>, flags: RunFlags): Promise<number> {
@@ -51,7 +51,8 @@ export async function runScenario<O extends object>(def: ScenarioDefinition<O>, 
     }
   }
   const startedAt = new Date()
-  const dir = outputDir(def as ScenarioDefinition<object>, (opts as { out?: unknown }).out, startedAt)
+  const created: string[] = []
+  const dir = outputDir(def as ScenarioDefinition<object>, (opts as { out?: unknown }).out, startedAt, created)
   const tty = process.stderr.isTTY === true && !flags.quiet && !flags.json
   const progress = tty ? (line: string): void => void process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 100) - 1)}\x1b[K`) : (): void => {}
   const build = (exec: Omit<ExecuteOutcome, 'workers'> & { workers: number }): RunResult => ({
@@ -79,7 +80,14 @@ export async function runScenario<O extends object>(def: ScenarioDefinition<O>, 
   // Signals and the deadline are handled until the result is written: a second signal exits at once in any phase.
   const stop = stopOn(def.name, { deadlineMs: def.planMs(opts) + RUN_MARGIN_MS, hardStop })
   try {
-    const exec = await def.execute(opts, { progress, seedLabel: String((opts as { seed?: number }).seed ?? ''), signal: stop.signal, finished: (cells) => (finished = cells) })
+    let exec
+    try {
+      exec = await def.execute(opts, { progress, seedLabel: String((opts as { seed?: number }).seed ?? ''), signal: stop.signal, finished: (cells) => (finished = cells) })
+    } catch (err) {
+      // Nothing was measured (an unreachable broker, a fleet that did not start): leave no empty directory behind.
+      removeCreatedDirs(created)
+      throw err
+    }
     if (tty) process.stderr.write('\r\x1b[K')
     const result = build(exec)
     const written = await writeRunOutputs(dir, result)

@@ -127,9 +127,10 @@ describe('the strict naive caller of parallel-ble, pointed at a recording fleet'
     const own = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { protocolViolations: number; connections: number }
     expect(own.protocolViolations).toBeGreaterThan(0)
     const c = cellOf(read(out), 'naive-strict')
-    expect(c.clients?.connections).toBe(own.connections)
-    expect(c.clients?.disconnects).toBe(own.connections)
-    expect(c.clients?.teardownsWithPending).toBeGreaterThanOrEqual(1)
+    const seen = JSON.stringify({ own, clients: c.clients, counts: c.counts })
+    expect(c.clients?.connections, seen).toBe(own.connections)
+    expect(c.clients?.disconnects, seen).toBe(own.connections)
+    expect(c.clients?.teardownsWithPending, seen).toBeGreaterThanOrEqual(1)
     expect(c.broker!.subscribe / c.counts.sent).toBeGreaterThan(0.75) // a SUBSCRIBE per call; the teardowns cut the UNSUBSCRIBEs
     expect(read(out).findings.join('\n')).toMatch(/^naive-strict: subscribes per call \(MQTTnet RPC style\)/m)
     expect(read(out).findings.join('\n')).toMatch(/^naive-strict: torn down [\d,]+ times? with [\d,]+ calls? pending/m)

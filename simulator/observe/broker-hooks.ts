@@ -8,11 +8,13 @@ export const isGatewayClient = (clientId: string): boolean => clientId.startsWit
 
 export function attachRecorder(aedes: Aedes, rec: FleetRecorder): void {
   rec.brokerAttached = true
+  // One disconnect per connection, from its own socket: Aedes skips 'clientDisconnect' for the last
+  // of two connections with one client id when the old one closes after the new one registered.
   aedes.on('client', (client) => {
-    if (!isGatewayClient(client.id)) rec.connect(client.id)
-  })
-  aedes.on('clientDisconnect', (client) => {
-    if (!isGatewayClient(client.id)) rec.disconnect(client.id)
+    if (isGatewayClient(client.id)) return
+    const id = client.id
+    rec.connect(id)
+    client.conn.once('close', () => rec.disconnect(id))
   })
   aedes.on('subscribe', (subscriptions, client) => {
     if (!isGatewayClient(client.id)) rec.subscribe(client.id, subscriptions.map((s) => s.topic))

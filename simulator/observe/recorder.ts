@@ -88,7 +88,8 @@ export class FleetRecorder {
   private readonly pending = new Map<string, Pending[]>()
   /** Each caller's subscriptions: exact topics apart, so the common case is one Set lookup. */
   private readonly filters = new Map<string, { exact: Set<string>; wild: Set<string> }>()
-  private readonly connected = new Set<string>()
+  /** Open connections per client id: a reconnect with the same id can arrive before the old connection's close. */
+  private readonly connected = new Map<string, number>()
 
   constructor(o: { clock?: Clock } = {}) {
     this.clock = o.clock ?? realClock
@@ -120,13 +121,17 @@ export class FleetRecorder {
 
   connect(client: string): void {
     this.caller(client).connections++
-    this.connected.add(client)
+    this.connected.set(client, (this.connected.get(client) ?? 0) + 1)
   }
 
   disconnect(client: string): void {
     const c = this.callers.get(client)
-    this.connected.delete(client)
-    this.filters.delete(client) // clean sessions: subscriptions end with the connection
+    const open = (this.connected.get(client) ?? 1) - 1
+    if (open > 0) this.connected.set(client, open)
+    else {
+      this.connected.delete(client)
+      this.filters.delete(client) // clean sessions: subscriptions end with the last connection
+    }
     if (c === undefined) return
     c.disconnects++
     if (c.inFlight > 0) {
