@@ -11,7 +11,7 @@ import { prepareOutputFile } from '../core/output.ts'
 import { DEFAULT_GATE, gate, optionMismatch } from '../reports/gate.ts'
 import { gateJUnit, gateMarkdown, gateTable } from '../reports/gate-output.ts'
 import { readResult } from '../reports/read.ts'
-import { evaluateThresholds } from '../reports/thresholds.ts'
+import { checkThresholds, evaluateThresholds } from '../reports/thresholds.ts'
 import { writeFileAtomic } from '../reports/write.ts'
 
 function percent(name: string, raw: string): number {
@@ -61,12 +61,7 @@ async function main(): Promise<number> {
   const current = await readResult(positional[0]!)
   const mismatch = optionMismatch(baseline, current)
   if (mismatch) throw new UsageError(`${argv.baseline} and ${positional[0]} are not comparable: ${mismatch}`)
-  let extra: ReturnType<typeof evaluateThresholds> = []
-  try {
-    extra = evaluateThresholds(argv.threshold ?? [], current.cells)
-  } catch (err) {
-    throw new UsageError(`--threshold: ${(err as Error).message}`)
-  }
+  const extra = evaluateThresholds(checkThresholds(argv.threshold ?? []), current.cells)
   const report = gate(baseline, { ...current, thresholds: [...current.thresholds, ...extra] }, opts)
   process.stdout.write(`${gateTable(report)}\n`)
   const md = gateMarkdown(report)

@@ -8,7 +8,7 @@ import { brokerAccess, brokerUrl, callerCredentials } from '../core/broker-acces
 import { duration, EXIT, integer, oneOf, readablePem, runMain, shardOf, strictParser, UsageError } from '../core/cli-support.ts'
 import { prepareOutputDir, prepareOutputFile } from '../core/output.ts'
 import { writeFileAtomic } from '../reports/write.ts'
-import { parseThreshold } from '../reports/thresholds.ts'
+import { checkThresholds } from '../reports/thresholds.ts'
 import type { GroupBy } from '../scenarios/observe/cells.ts'
 import { observeResult, writeRecording } from '../scenarios/observe/record.ts'
 import { fleetEnv, runWrapped } from '../scenarios/observe/wrap.ts'
@@ -146,14 +146,7 @@ function recordingOptions(record: string | undefined, command: string[], thresho
     if (thresholds.length > 0) throw new UsageError('--threshold needs --record DIR: thresholds judge the recorded callers')
     return undefined
   }
-  for (const t of thresholds) {
-    try {
-      parseThreshold(t)
-    } catch (err) {
-      throw new UsageError(`--threshold: ${(err as Error).message}`)
-    }
-  }
-  return { dir: prepareOutputDir('--record', record), thresholds, groupBy }
+  return { dir: prepareOutputDir('--record', record), thresholds: checkThresholds(thresholds), groupBy }
 }
 
 /** Until SIGINT/SIGTERM, or --duration: how it ended. */

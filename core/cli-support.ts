@@ -40,7 +40,28 @@ export function listOf<T extends string>(name: string, value: unknown, allowed: 
   return [...new Set(items)] as T[]
 }
 
-const READ_REASONS: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied', EPERM: 'permission denied' }
+/** File-system error codes as the few words a user reads. */
+const REASONS: Record<string, string> = {
+  ENOTDIR: 'not a directory',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many symbolic links',
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory',
+}
+
+/** A file-system error as the few words a user reads. */
+export function reasonOf(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code
+  return (code !== undefined ? REASONS[code] : undefined) ?? (err as Error).message
+}
+
+/** The code's words, or the code itself when it has none (a user can look it up). */
+const codeWords = (code: string): string => REASONS[code] ?? code
 
 /**
  * The contents of a regular file this process can read, refusing a directory, a missing,
@@ -54,7 +75,7 @@ export function readableFile(name: string, path: string, what: string): Buffer {
     st = statSync(path)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error'
-    throw new UsageError(`--${name} ${path}: ${READ_REASONS[code] ?? code}; ${fix}`)
+    throw new UsageError(`--${name} ${path}: ${codeWords(code)}; ${fix}`)
   }
   if (st.isDirectory()) throw new UsageError(`--${name} ${path}: is a directory; ${fix}`)
   // A FIFO or a device would block or never end: only regular files are read.
@@ -64,7 +85,7 @@ export function readableFile(name: string, path: string, what: string): Buffer {
     data = readFileSync(path)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error'
-    throw new UsageError(`--${name} ${path}: cannot read it (${READ_REASONS[code] ?? code}); ${fix}`)
+    throw new UsageError(`--${name} ${path}: cannot read it (${codeWords(code)}); ${fix}`)
   }
   if (data.length === 0) throw new UsageError(`--${name} ${path}: the file is empty; ${fix}`)
   return data

@@ -5,7 +5,8 @@
  * (`takeOverSignals`), that one decides and this one stays out of the way. tsx installs listeners
  * of its own, so counting listeners cannot tell.
  */
-const CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 }
+/** The exit code of a run stopped by a signal: 128 + its number, as a shell reports it. */
+export const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 }
 let takenOver = 0
 
 /** The run handles signals from now on; call the returned function when it stops doing so. */
@@ -22,7 +23,7 @@ export function exitOnSignalsWhileStarting(script: string): void {
   const onSignal = (sig: NodeJS.Signals): void => {
     if (takenOver > 0) return
     process.stderr.write(`${script}: ${sig} while starting: nothing was run\n`)
-    process.exit(CODES[sig] ?? 130)
+    process.exit(SIGNAL_EXIT[sig] ?? 130)
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)

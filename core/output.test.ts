@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { prepareOutputDir, prepareOutputFile, reasonOf } from './output.ts'
+import { reasonOf } from './cli-support.ts'
+import { prepareOutputDir, prepareOutputFile } from './output.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'fleetbench-output-'))
 const aFile = join(root, 'a-file')

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, rmdirSync, statfsSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
 import { dirname, join, parse, resolve, sep } from 'node:path'
-import { UsageError } from './cli-support.ts'
+import { reasonOf, UsageError } from './cli-support.ts'
 
 /** statfs magic numbers of kernel pseudo file systems, where nothing should be written. */
 const PSEUDO_FS = new Map<number, string>([
@@ -27,25 +27,6 @@ const PSEUDO_FS = new Map<number, string>([
   [0xde5e81e4, 'efivarfs'],
   [0x42494e4d, 'binfmt_misc'],
 ])
-
-const REASONS: Record<string, string> = {
-  ENOTDIR: 'not a directory',
-  EROFS: 'read-only file system',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  ENAMETOOLONG: 'name too long',
-  ELOOP: 'too many symbolic links',
-  ENOENT: 'no such file or directory',
-  EISDIR: 'is a directory',
-}
-
-/** A file-system error as the few words a user reads. */
-export function reasonOf(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code
-  return (code !== undefined ? REASONS[code] : undefined) ?? (err as Error).message
-}
 
 function pseudoFs(path: string): string | undefined {
   try {
@@ -75,7 +56,12 @@ const refuse = (option: string, path: string, why: string, fix: string): UsageEr
  */
 export function prepareOutputDir(option: string, path: string, created: string[] = []): string {
   const abs = resolve(path)
-  const fix = 'choose a directory you can write to'
+  proveDir(abs, created, (why) => refuse(option, abs, why, 'choose a directory you can write to'))
+  return abs
+}
+
+/** The walk and the probe; `refuse` words the error for the path the user gave (a directory, or a file in it). */
+function proveDir(abs: string, created: string[], refuse: (why: string) => UsageError): void {
   const { root } = parse(abs)
   let cur = root
   for (const part of abs.slice(root.length).split(sep).filter((p) => p !== '')) {
@@ -85,31 +71,30 @@ export function prepareOutputDir(option: string, path: string, created: string[]
     try {
       st = stat(cur)
     } catch (err) {
-      throw refuse(option, abs, `${cur}: ${reasonOf(err)}`, fix)
+      throw refuse(`${cur}: ${reasonOf(err)}`)
     }
     if (st !== undefined) {
-      if (!st.isDirectory()) throw refuse(option, abs, `${cur} is not a directory`, fix)
+      if (!st.isDirectory()) throw refuse(`${cur} is not a directory`)
       continue
     }
     const fs = pseudoFs(parent)
-    if (fs !== undefined) throw refuse(option, abs, `not a real file system (${parent} is ${fs})`, fix)
+    if (fs !== undefined) throw refuse(`not a real file system (${parent} is ${fs})`)
     try {
       mkdirSync(cur)
       created.push(cur)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw refuse(option, abs, `cannot create ${cur}: ${reasonOf(err)}`, fix)
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw refuse(`cannot create ${cur}: ${reasonOf(err)}`)
     }
   }
   const fs = pseudoFs(abs)
-  if (fs !== undefined) throw refuse(option, abs, `not a real file system (${fs})`, fix)
+  if (fs !== undefined) throw refuse(`not a real file system (${fs})`)
   const probe = join(abs, `.fleetbench-probe-${process.pid}`)
   try {
     writeFileSync(probe, 'fleetbench write probe\n')
     unlinkSync(probe)
   } catch (err) {
-    throw refuse(option, abs, `cannot write in it: ${reasonOf(err)}`, fix)
+    throw refuse(`cannot write in it: ${reasonOf(err)}`)
   }
-  return abs
 }
 
 /**
@@ -127,12 +112,8 @@ export function prepareOutputFile(option: string, path: string): string {
   }
   if (st?.isDirectory()) throw refuse(option, abs, 'is a directory', fix)
   if (st !== undefined && !st.isFile()) throw refuse(option, abs, 'is not a regular file', fix)
-  try {
-    prepareOutputDir(option, dirname(abs))
-  } catch (err) {
-    // Name the file the user gave, with the reason found on the way to it.
-    throw new UsageError((err as Error).message.replace(`${option} ${dirname(abs)}: `, `${option} ${abs}: `).replace('choose a directory you can write to', fix))
-  }
+  // Name the file the user gave, with the reason found on the way to it.
+  proveDir(dirname(abs), [], (why) => refuse(option, abs, why, fix))
   return abs
 }
 

@@ -4,6 +4,7 @@
  * shared machine than an absolute figure).
  */
 import { deviceErrorRate, errorRate } from '../core/accounting.ts'
+import { UsageError } from '../core/cli-support.ts'
 import type { CellResult, ThresholdOutcome } from '../core/result.ts'
 
 type Op = '<' | '<=' | '>' | '>=' | '='
@@ -76,6 +77,18 @@ function fromBase(n: number, unit: string): number {
 
 const compare = (a: number, op: Op, b: number): boolean =>
   op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : op === '>=' ? a >= b : a === b
+
+/** Threshold expressions from a command line, checked before any work: a UsageError naming --threshold for the first bad one. */
+export function checkThresholds(exprs: readonly string[]): string[] {
+  for (const t of exprs) {
+    try {
+      parseThreshold(t)
+    } catch (err) {
+      throw new UsageError(`--threshold: ${(err as Error).message}`)
+    }
+  }
+  return [...exprs]
+}
 
 /** Evaluates thresholds against cells; a pattern matching no cell, or a missing ratio cell, fails. */
 export function evaluateThresholds(exprs: readonly string[], cells: readonly CellResult[]): ThresholdOutcome[] {

@@ -77,6 +77,9 @@ function progressLine(label: string, started: number, cellMs: number, cellsLeft:
 export async function runCells<S extends CellIdentity, P>(session: CellSession<S, P>, cells: readonly S[], repeats: number, ctx: RunContext): Promise<ExecuteOutcome> {
   const runs = cells.map(() => [] as CellResult[])
   const total = cells.length * repeats
+  // A stopped run keeps the cells that ran (even partly); the others are left out, not faked.
+  const ran = (): CellResult[] => runs.filter((parts) => parts.length > 0).map(mergeRepeats)
+  ctx.finished?.(ran)
   try {
     await session.beforeCells?.(ctx)
     for (let r = 0; r < repeats && !ctx.signal.aborted; r++) {
@@ -97,14 +100,11 @@ export async function runCells<S extends CellIdentity, P>(session: CellSession<S
         })
         const delta = brokerDelta(before, session.brokerCounts())
         done.push(outcome.ok ? session.toCell(cell, outcome.part, delta) : session.failedCell(cell, outcome.error))
-        ctx.finished?.(runs.filter((parts) => parts.length > 0).map(mergeRepeats))
       }
     }
     if (!ctx.signal.aborted) await session.afterCells?.(ctx)
   } finally {
     await session.close()
   }
-  // A stopped run keeps the cells that ran (even partly); the others are left out, not faked.
-  const results = runs.filter((parts) => parts.length > 0).map(mergeRepeats)
-  return { cells: results, partial: ctx.signal.aborted, workers: session.workers, environmentBroker: session.environmentBroker, notes: session.notes }
+  return { cells: ran(), partial: ctx.signal.aborted, workers: session.workers, environmentBroker: session.environmentBroker, notes: session.notes }
 }

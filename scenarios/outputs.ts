@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { withDeadline } from '../core/deadline.ts'
-import { reasonOf } from '../core/output.ts'
+import { reasonOf } from '../core/cli-support.ts'
 import type { RunResult } from '../core/result.ts'
 import { writeReportBeside } from '../reports/report-file.ts'
 import { writeResultJson } from '../reports/write.ts'
@@ -48,3 +48,7 @@ export async function writeRunOutputs(dir: string, result: RunResult, o: { write
     return { file, report, fallback: { reason, intended } }
   }
 }
+
+/** The one line a run prints when its result went to the fallback instead of where it was asked. */
+export const fallbackNotice = (script: string, w: Written): string | undefined =>
+  w.fallback && `${script}: cannot write ${w.fallback.intended}: ${w.fallback.reason}; the result was saved to ${w.file} instead`

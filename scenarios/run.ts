@@ -1,13 +1,13 @@
 /** The shared run: options → outputs proven → execute → environment, thresholds, invariant → files → terminal. */
 import { resolve } from 'node:path'
 import { accountingError } from '../core/accounting.ts'
-import { EXIT, UsageError } from '../core/cli-support.ts'
+import { EXIT } from '../core/cli-support.ts'
 import { prepareOutputDir, removeCreatedDirs } from '../core/output.ts'
-import { SCHEMA_VERSION, type CellResult, type RunResult } from '../core/result.ts'
+import type { CellResult, RunResult } from '../core/result.ts'
 import { summaryText } from '../reports/summary.ts'
-import { evaluateThresholds, parseThreshold } from '../reports/thresholds.ts'
-import { environment } from './environment.ts'
-import { writeRunOutputs, type Written } from './outputs.ts'
+import { checkThresholds } from '../reports/thresholds.ts'
+import { fallbackNotice, writeRunOutputs, type Written } from './outputs.ts'
+import { assembleResult } from './result.ts'
 import { stopOn, type RunStop } from './stop.ts'
 import type { ExecuteOutcome, ScenarioDefinition } from './types.ts'
 
@@ -42,36 +42,29 @@ function outputDir(def: ScenarioDefinition<object>, out: unknown, startedAt: Dat
 
 export async function runScenario<O extends object>(def: ScenarioDefinition<O>, argv: Record<string, unknown>, flags: RunFlags): Promise<number> {
   const opts = resolveOptions(def, argv, flags.quick)
-  const thresholdExprs = [...def.thresholds(opts), ...flags.thresholds]
-  for (const t of thresholdExprs) {
-    try {
-      parseThreshold(t)
-    } catch (err) {
-      throw new UsageError(`--threshold: ${(err as Error).message}`)
-    }
-  }
+  const thresholdExprs = checkThresholds([...def.thresholds(opts), ...flags.thresholds])
   const startedAt = new Date()
   const created: string[] = []
   const dir = outputDir(def as ScenarioDefinition<object>, (opts as { out?: unknown }).out, startedAt, created)
   const tty = process.stderr.isTTY === true && !flags.quiet && !flags.json
   const progress = tty ? (line: string): void => void process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 100) - 1)}\x1b[K`) : (): void => {}
-  const build = (exec: Omit<ExecuteOutcome, 'workers'> & { workers: number }): RunResult => ({
-    schemaVersion: SCHEMA_VERSION,
-    scenario: def.name,
-    partial: exec.partial === true,
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    environment: environment(exec.environmentBroker, exec.workers),
-    options: { ...redacted(opts as Record<string, unknown>), quick: flags.quick, thresholds: thresholdExprs },
-    cells: exec.cells,
-    thresholds: evaluateThresholds(thresholdExprs, exec.cells),
-    findings: def.findings(exec.cells, opts),
-    notes: [...def.notes(opts), ...(exec.notes ?? [])],
-  })
+  const build = (exec: ExecuteOutcome): RunResult =>
+    assembleResult({
+      scenario: def.name,
+      startedAt,
+      partial: exec.partial === true,
+      broker: exec.environmentBroker,
+      workers: exec.workers,
+      options: { ...redacted(opts as Record<string, unknown>), quick: flags.quick },
+      cells: exec.cells,
+      thresholds: thresholdExprs,
+      findings: def.findings(exec.cells, opts),
+      notes: [...def.notes(opts), ...(exec.notes ?? [])],
+    })
   // What finished so far, for a run that has to be cut off after its deadline.
-  let finished: readonly CellResult[] = []
+  let finished = (): CellResult[] => []
   const hardStop = (why: string): void => {
-    const result = build({ cells: [...finished], partial: true, workers: 0, environmentBroker: { kind: 'unknown', version: 'unknown', protocolVersion: 4, url: '', noDelay: 'unknown' }, notes: [`the run did not wind down after ${why}: written without waiting for it`] })
+    const result = build({ cells: finished(), partial: true, workers: 0, environmentBroker: { kind: 'unknown', version: 'unknown', protocolVersion: 4, url: '', noDelay: 'unknown' }, notes: [`the run did not wind down after ${why}: written without waiting for it`] })
     void writeRunOutputs(dir, result).then(
       (w) => exitAfter(def.name, w, `${why}, and the run did not wind down in time`, EXIT.internal),
       () => process.exit(EXIT.internal),
@@ -82,7 +75,7 @@ export async function runScenario<O extends object>(def: ScenarioDefinition<O>, 
   try {
     let exec
     try {
-      exec = await def.execute(opts, { progress, seedLabel: String((opts as { seed?: number }).seed ?? ''), signal: stop.signal, finished: (cells) => (finished = cells) })
+      exec = await def.execute(opts, { progress, seedLabel: String((opts as { seed?: number }).seed ?? ''), signal: stop.signal, finished: (cellsSoFar) => (finished = cellsSoFar) })
     } catch (err) {
       // Nothing was measured (an unreachable broker, a fleet that did not start): leave no empty directory behind.
       removeCreatedDirs(created)
@@ -105,8 +98,9 @@ function exitAfter(name: string, w: Written, why: string, code: number): never {
 function report(def: Pick<ScenarioDefinition<object>, 'name' | 'columns'>, result: RunResult, w: Written, flags: RunFlags, stop: RunStop): number {
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`)
   else if (!flags.quiet) process.stdout.write(`${summaryText(result, def.columns)}\n\nresult: ${w.file}\nreport: ${w.report}\n`)
-  if (w.fallback) {
-    process.stderr.write(`${def.name}: cannot write ${w.fallback.intended}: ${w.fallback.reason}; the result was saved to ${w.file} instead\n`)
+  const fallback = fallbackNotice(def.name, w)
+  if (fallback !== undefined) {
+    process.stderr.write(`${fallback}\n`)
     return EXIT.internal
   }
   const broken = result.cells.map(accountingError).filter((e): e is string => e !== undefined)

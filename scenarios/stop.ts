@@ -4,7 +4,7 @@
  * once. The run's deadline (its plan plus a fixed margin) stops it the same way with exit 1; if the
  * run still has not ended `graceMs` later, `hardStop` writes what finished and the process exits.
  */
-import { takeOverSignals } from '../core/early-signals.ts'
+import { SIGNAL_EXIT, takeOverSignals } from '../core/early-signals.ts'
 
 export interface RunStop {
   readonly signal: AbortSignal
@@ -25,8 +25,6 @@ export interface StopOptions {
   write?(line: string): void
 }
 
-const CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 }
-
 export function stopOn(name: string, o: StopOptions = {}): RunStop {
   const controller = new AbortController()
   const write = o.write ?? ((line: string) => void process.stderr.write(line))
@@ -42,9 +40,9 @@ export function stopOn(name: string, o: StopOptions = {}): RunStop {
   function onSignal(sig: NodeJS.Signals): void {
     if (controller.signal.aborted) {
       write(`\n${name}: ${sig} again: exiting at once, nothing more is written\n`)
-      process.exit(CODES[sig] ?? 130)
+      process.exit(SIGNAL_EXIT[sig] ?? 130)
     }
-    stop(CODES[sig] ?? 130, sig, `\n${name}: ${sig}: stopping; rounds in flight finish or time out, then a partial result is written (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to exit at once)\n`)
+    stop(SIGNAL_EXIT[sig] ?? 130, sig, `\n${name}: ${sig}: stopping; rounds in flight finish or time out, then a partial result is written (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to exit at once)\n`)
   }
   const deadline =
     o.deadlineMs === undefined

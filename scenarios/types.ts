@@ -43,8 +43,8 @@ export interface RunContext {
   seedLabel: string
   /** Aborted on SIGINT/SIGTERM or the run deadline: finish the cell in progress, start no other, report what ran. */
   signal: AbortSignal
-  /** Told the cells finished so far after each cell, so a run stopped hard still writes them. */
-  finished?(cells: readonly CellResult[]): void
+  /** Handed, once, a way to get the cells finished so far, so a run stopped hard still writes them. */
+  finished?(cellsSoFar: () => CellResult[]): void
 }
 
 export interface ExecuteOutcome {

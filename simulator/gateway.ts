@@ -51,8 +51,6 @@ const BAD_CODES: ReadonlySet<string> = new Set(['bad_request', 'unknown_verb', '
 type Convention = 0 | 1 | 2 // envelope, mqtt5, mqttnet
 const CONVENTION_NAMES: readonly RecordedConvention[] = ['envelope', 'mqtt5', 'mqttnet']
 
-/** A recorded request, carried from its receipt to its reply (one object per request, filled in on the way). */
-type Recording = Served
 const SERVED_OK: Served['outcome'] = Object.freeze({ ok: true })
 
 export class Gateway {
@@ -142,7 +140,8 @@ export class Gateway {
     const route = wire.parseTopic(topic)
     const qos = packet.qos === 0 ? 0 : 1
     const rec = this.opts.recorder
-    const recording: Recording | undefined = rec && {
+    // One object per recorded request, filled in on the way from its receipt to its reply.
+    const recording: Served | undefined = rec && {
       topic, convention: 'envelope', verb: route?.kind === 'batch' ? 'batch' : route?.verb ?? 'unknown', device: route?.kind === 'batch' ? undefined : route?.deviceId,
       items: 1, qos, replyTo: undefined, receivedAt: rec.now(), repliedAt: 0, outcome: SERVED_OK,
     }
@@ -205,7 +204,7 @@ export class Gateway {
   }
 
   private refuse(code: BadCode, convention: Convention, replyTo: string | undefined, id: string | number | null,
-    correlation: Buffer | undefined, qos: 0 | 1, error: wire.RpcError, recording: Recording | undefined): void {
+    correlation: Buffer | undefined, qos: 0 | 1, error: wire.RpcError, recording: Served | undefined): void {
     this.stats.bad[code]++
     if (recording) {
       recording.replyTo = replyTo
