@@ -15,7 +15,7 @@ import { fleetEnv, runWrapped } from '../scenarios/observe/wrap.ts'
 import { FleetRecorder } from '../simulator/observe/recorder.ts'
 import { startSimulation, type Simulation } from '../simulator/fleet.ts'
 import { parseBrokerUrl } from '../core/mqtt-connect.ts'
-import { getProfile, profileNames } from '../simulator/profiles.ts'
+import { profileChoice, profileLabel, profileNames, profileOf } from '../simulator/profiles.ts'
 import * as wire from '../core/protocol.ts'
 
 const SCRIPT = 'simulator'
@@ -29,7 +29,7 @@ async function main(): Promise<number> {
     .option('port', { type: 'string', default: '1883', describe: 'port of the embedded broker (0 = any free port)' })
     .option('devices', { type: 'string', default: '200', describe: 'simulated BLE devices' })
     .option('gateways', { type: 'string', default: '4', describe: 'gateways sharing the devices' })
-    .option('profile', { type: 'string', default: 'ble-default', describe: `device profile: ${profileNames().join(', ')}` })
+    .option('profile', { type: 'string', default: 'ble-default', describe: `device profile: a built-in (${profileNames().join(', ')}) or the path of a profile JSON file (README, Device profiles)` })
     .option('seed', { type: 'string', default: '1', describe: 'seed for device behaviour (same seed, same outcomes)' })
     .option('radio-slots', { type: 'string', describe: 'concurrent connection attempts per gateway (default: the profile\'s)' })
     .option('max-payload', { type: 'string', default: '65536', describe: 'largest request in bytes' })
@@ -54,7 +54,8 @@ async function main(): Promise<number> {
 
   const devices = integer('devices', argv.devices, 1, 1_000_000)
   const gateways = integer('gateways', argv.gateways, 1, Math.min(10_000, devices))
-  const profile = getProfile(oneOf('profile', argv.profile, profileNames()))!
+  const profileChosen = profileChoice('profile', argv.profile)
+  const profile = profileOf(profileChosen)
   const seed = integer('seed', argv.seed, 0, 2 ** 32 - 1)
   const port = integer('port', argv.port, 0, 65535)
   const radioSlots = argv.radioSlots === undefined ? undefined : integer('radio-slots', argv.radioSlots, 1, 100_000)
@@ -86,7 +87,7 @@ async function main(): Promise<number> {
     if (e.code === 'EADDRNOTAVAIL') throw new UsageError(`--host ${argv.host} is not an address of this machine`)
     throw new UsageError(`cannot start the fleet on ${external?.url ?? 'the embedded broker'}: ${e.message}; check --broker and credentials`)
   }
-  if (!argv.quiet) printBanner(sim, profile.name, seed, auth?.username, rec !== undefined)
+  if (!argv.quiet) printBanner(sim, profileLabel(profileChosen), seed, auth?.username, rec !== undefined)
   if (readyFile !== undefined) await writeFileAtomic(readyFile, `${sim.brokerUrl}\n`)
 
   const ended = command.length > 0 && rec ? await runWrapped(command, fleetEnv(sim, rec.dir)) : { code: 0, endedBy: await stopped(stopAfterMs) }
@@ -94,7 +95,7 @@ async function main(): Promise<number> {
   if (command.length > 0) await recorder?.settle(SETTLE_MS)
   if (!argv.quiet) process.stdout.write('\nstopping: clearing the registry and closing connections…\n')
   const s = sim.fleet.stats()
-  const options = { devices, gateways, profile: profile.name, seed, radioSlots, protocol, groupBy: argv.groupBy, broker: external?.url, command: command.join(' ') || undefined }
+  const options = { devices, gateways, profile: profileChosen, seed, radioSlots, protocol, groupBy: argv.groupBy, broker: external?.url, command: command.join(' ') || undefined }
   const result = recorder && rec ? observeResult(sim, recorder, { ...rec, options, startedAt, endedBy: ended.endedBy }) : undefined
   await sim.close()
   if (!argv.quiet) process.stdout.write(`stopped. requests received ${s.received}, replied ${s.repliedOk + s.repliedError} (${s.repliedError} errors), dropped ${s.dropped}\n`)
