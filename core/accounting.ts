@@ -3,7 +3,7 @@
  * rates, and per-second figures. Runners, thresholds, the gate, reports and findings all import
  * these; none computes them itself.
  */
-import type { CellCounts } from './result.ts'
+import type { AttemptCounts, CellCounts } from './result.ts'
 
 /** Errors of every kind. */
 export const errorTotal = (c: CellCounts): number => Object.values(c.errors).reduce((a, b) => a + b, 0)
@@ -26,16 +26,27 @@ export function perSec(n: number, ms: number): number {
   return ms > 0 ? Math.round((n / (ms / 1000)) * 100) / 100 : 0
 }
 
-/** sent = ok + Σ errors + dropped; returns a one-line complaint or undefined. */
-export function accountingError(cell: { id: string; counts: CellCounts }): string | undefined {
+/** sent = ok + Σ errors + dropped for calls, and sent = ok + Σ errors for their attempts; returns a one-line complaint or undefined. */
+export function accountingError(cell: { id: string; counts: CellCounts; attempts?: AttemptCounts }): string | undefined {
   const { sent, ok, dropped } = cell.counts
   const errs = errorTotal(cell.counts)
-  if (sent === ok + errs + dropped) return undefined
-  return `cell ${cell.id}: accounting broken: sent ${sent} != ok ${ok} + errors ${errs} + dropped ${dropped}`
+  if (sent !== ok + errs + dropped) return `cell ${cell.id}: accounting broken: sent ${sent} != ok ${ok} + errors ${errs} + dropped ${dropped}`
+  const a = cell.attempts
+  if (a === undefined) return undefined
+  const aErrs = Object.values(a.errors).reduce((x, y) => x + y, 0)
+  if (a.sent !== a.ok + aErrs) return `cell ${cell.id}: attempt accounting broken: attempts ${a.sent} != ok ${a.ok} + errors ${aErrs}`
+  if (a.ok !== ok || a.sent < sent - dropped) return `cell ${cell.id}: attempt accounting broken: ${a.sent} attempts (${a.ok} ok) for ${sent - dropped} calls sent (${ok} ok)`
+  return undefined
+}
+
+/** Attempts per call sent (1 without retries). */
+export const attemptsPerCall = (c: { counts: CellCounts; attempts?: AttemptCounts }): number => {
+  const calls = c.counts.sent - c.counts.dropped
+  return c.attempts && calls > 0 ? c.attempts.sent / calls : 1
 }
 
 /** A cell whose accounting is broken is failed, with the reason; others are returned as they are. */
-export function withAccountingChecked<C extends { id: string; counts: CellCounts; status: string; error?: string }>(cell: C): C {
+export function withAccountingChecked<C extends { id: string; counts: CellCounts; attempts?: AttemptCounts; status: string; error?: string }>(cell: C): C {
   const broken = accountingError(cell)
   return broken ? { ...cell, status: 'failed', error: broken } : cell
 }

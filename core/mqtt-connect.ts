@@ -16,6 +16,11 @@ export interface BrokerTarget {
   ca?: string
   cert?: string
   key?: string
+  /**
+   * Open the TCP connection here instead (a link-shaping proxy in front of the broker); the URL
+   * still names the broker, so TLS checks its name and results show it.
+   */
+  via?: { host: string; port: number }
 }
 
 export type ProtocolChoice = 4 | 5 | 'auto'
@@ -54,13 +59,14 @@ export function parseBrokerUrl(url: string): ParsedUrl {
 }
 
 function streamBuilder(target: BrokerTarget, parsed: ParsedUrl): () => net.Socket {
-  if (!parsed.secure) return () => net.createConnection({ host: parsed.host, port: parsed.port, noDelay: true })
+  const to = target.via ?? parsed
+  if (!parsed.secure) return () => net.createConnection({ host: to.host, port: to.port, noDelay: true })
   const read = (p: string | undefined): Buffer | undefined => (p === undefined ? undefined : readFileSync(p))
   const ca = read(target.ca)
   const cert = read(target.cert)
   const key = read(target.key)
   return () => {
-    const socket = tls.connect({ host: parsed.host, port: parsed.port, servername: net.isIP(parsed.host) ? undefined : parsed.host, ca, cert, key })
+    const socket = tls.connect({ host: to.host, port: to.port, servername: net.isIP(parsed.host) ? undefined : parsed.host, checkServerIdentity: (_host, peer) => tls.checkServerIdentity(parsed.host, peer), ca, cert, key })
     socket.setNoDelay(true)
     return socket
   }

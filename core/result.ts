@@ -21,6 +21,20 @@ export interface CellCounts {
   errors: Record<string, number>
 }
 
+/**
+ * Attempts behind a cell's calls when failed calls are retried: a call is sent once and ends once
+ * (counts), but may take several attempts. sent = ok + Σ errors holds for attempts too (a call that
+ * was never sent has no attempt); retried = calls that took more than one, retriedOk = those that
+ * then succeeded (what the retries bought).
+ */
+export interface AttemptCounts {
+  sent: number
+  ok: number
+  errors: Record<string, number>
+  retried: number
+  retriedOk: number
+}
+
 /** Packets the broker handled during the cell (embedded broker), or that the clients sent (external). */
 export type CellBrokerCounts = Omit<BrokerCounts, 'connect'> & { source: 'broker' | 'clients' }
 
@@ -54,7 +68,9 @@ export interface RpcCell extends CellCommon {
   roundsPastDeadline: number
   /** Open loop: intended rounds that never started because earlier ones ran late. */
   roundsMissed: number
-  /** Call latency. */
+  /** Every attempt, when calls were retried (absent in results written before retries existed). */
+  attempts?: AttemptCounts
+  /** Call latency (first attempt to final result). */
   latencyUs: LatencySummary
   /** Round makespan from the intended start (coordinated omission corrected) … */
   roundUs: LatencySummary
@@ -224,6 +240,8 @@ export interface Environment {
   cpus: number
   cpuModel: string
   memoryGiB: number
+  /** The shaped links the figures were measured on (absent: loopback, or written before links existed). */
+  links?: { caller: string; gateway: string }
   broker: { kind: string; version: string; protocolVersion: number; url: string; noDelay: boolean | 'unknown' }
   git: string
   fleetbench: string

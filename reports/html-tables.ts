@@ -137,6 +137,7 @@ export function environmentSection(result: MergedResult): string {
     ['memory', e.memoryGiB === undefined ? '-' : `${e.memoryGiB} GiB`],
     ['broker', `${e.broker.kind} ${e.broker.version}, MQTT protocol level ${e.broker.protocolVersion}${e.broker.noDelay === undefined ? '' : `, TCP_NODELAY ${e.broker.noDelay}`}`],
     ['broker url', e.broker.url ?? '-'],
+    ...(e.links ? ([['caller link', e.links.caller], ['gateway link', e.links.gateway]] as Array<[string, string]>) : []),
     ['git', e.git],
     ['fleetbench', e.fleetbench ?? '-'],
     ['workers', e.workers === undefined ? '-' : String(e.workers)],

@@ -53,6 +53,7 @@ function header(result: MergedResult, o: ReportOptions): string {
   return `<header>
 <h1>fleetbench · ${esc(result.scenario)}</h1>
 <p class="meta">${esc(when)} · ${esc(env.broker.kind)} ${esc(env.broker.version)} · Node ${esc(env.node)} · ${esc(env.cpus)} CPUs · git ${esc(env.git)}${result.merged ? ` · merged from ${result.merged.parts.length} results` : ''}</p>
+${env.links ? `<p class="meta" id="links">Links: callers ↔ broker ${esc(env.links.caller)} · gateways ↔ broker ${esc(env.links.gateway)}</p>` : ''}
 ${baseline}
 <div class="verdict ${v.level}" id="verdict">${esc(v.headline)}<span class="sub">${esc(v.detail)}</span></div>
 </header>`
@@ -79,7 +80,8 @@ function chartFigure(c: ChartSpec): string {
 
 function chartsSection(charts: readonly ChartSpec[], hasBaseline: boolean): string {
   if (charts.length === 0) return '<section id="charts"><h2>Charts</h2><p class="note">No cell recorded any calls, so there is nothing to chart.</p></section>'
-  const channel = charts.filter((c) => c.x.kind === 'category')
+  const pool = charts.filter((c) => c.id.startsWith('pool-'))
+  const channel = charts.filter((c) => c.x.kind === 'category' && !pool.includes(c))
   const others = charts.filter((c) => c.x.kind !== 'category')
   const legend = hasBaseline ? '<p class="explain">Solid lines are this run; dashed lines in the same colour are the baseline. Click a legend entry to hide its line.</p>' : '<p class="explain">Click a legend entry to hide its line; hover to read values.</p>'
   return `<section id="charts"><h2>Charts</h2>
@@ -88,6 +90,7 @@ ${legend}
 ${others.map(chartFigure).join('\n')}
 </div>
 ${channel.length > 0 ? `<h2>Channel capacity</h2>\n<div class="grid">\n${channel.map(chartFigure).join('\n')}\n</div>` : ''}
+${pool.length > 0 ? `<h2>Pool size</h2>\n<div class="grid">\n${pool.map(chartFigure).join('\n')}\n</div>` : ''}
 </section>`
 }
 

@@ -32,7 +32,8 @@ export function table(cells: readonly CellResult[], columns: readonly Column[]):
 }
 
 export function summaryText(result: RunResult, columns: readonly Column[]): string {
-  const out = [table(result.cells, columns), '']
+  const links = result.environment.links
+  const out = [...(links ? [`links: callers ↔ broker ${links.caller} · gateways ↔ broker ${links.gateway}`, ''] : []), table(result.cells, columns), '']
   for (const f of result.findings) out.push(wrap(f, 100), '')
   for (const n of result.notes) out.push(wrap(`note: ${n}`, 100))
   const failed = result.thresholds.filter((t) => !t.pass)

@@ -22,9 +22,10 @@ function ownVersion(): string {
   }
 }
 
-export function environment(broker: Environment['broker'], workers: number): Environment {
+export function environment(broker: Environment['broker'], workers: number, links?: Environment['links']): Environment {
   const cpus = os.cpus()
   return {
+    ...(links === undefined ? {} : { links }),
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpus: cpus.length,

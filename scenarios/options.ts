@@ -2,7 +2,8 @@
 import { cpus } from 'node:os'
 import { brokerUrl, callerCredentials, type Credentials } from '../core/broker-access.ts'
 import { duration, integer, oneOf, readablePem, UsageError } from '../core/cli-support.ts'
-import { profileNames } from '../simulator/profiles.ts'
+import { profileChoice, profileLabel, profileNames, type ProfileChoice } from '../simulator/profiles.ts'
+import { describeLink, LINK_NAMES, LINK_PROFILES, linkSpecText, parseLink, type LinkSpec } from '../loadgen/faults/link-profile.ts'
 import type { OptionSpec } from './types.ts'
 
 export const int = (min: number, max: number, describe: string): OptionSpec<number> => ({
@@ -21,6 +22,31 @@ export const choice = <T extends string>(allowed: readonly T[], describe: string
   parse: (raw, name) => oneOf(name, raw, allowed),
 })
 
+/** A comma-separated list of whole numbers in [min, max], deduplicated and sorted. */
+export const intList = (min: number, max: number, describe: string, example: string): OptionSpec<number[]> => ({
+  describe,
+  parse: (raw, name) => {
+    const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '')
+    if (items.length === 0) throw new UsageError(`--${name} needs at least one whole number, e.g. ${example}`)
+    return [...new Set(items.map((s) => integer(name, s, min, max)))].sort((a, b) => a - b)
+  },
+  show: (v) => v.join(','),
+})
+
+/** `base..cap`, two durations: the first backoff ceiling and the largest. */
+export const backoffRange = (describe: string): OptionSpec<{ baseMs: number; capMs: number }> => ({
+  describe,
+  parse: (raw, name) => {
+    const parts = raw.split('..')
+    if (parts.length !== 2) throw new UsageError(`--${name} must be base..cap, two durations like 50ms..2s, got ${JSON.stringify(raw)}`)
+    const baseMs = duration(name, parts[0]!.trim(), 1, 600_000)
+    const capMs = duration(name, parts[1]!.trim(), 1, 600_000)
+    if (capMs < baseMs) throw new UsageError(`--${name}: the cap (${parts[1]!.trim()}) must not be below the base (${parts[0]!.trim()}); write base..cap, e.g. 50ms..2s`)
+    return { baseMs, capMs }
+  },
+  show: (v) => `${v.baseMs}ms..${v.capMs}ms`,
+})
+
 export const text = (describe: string): OptionSpec<string | undefined> => ({ describe, parse: (raw) => raw })
 
 export const positiveRate = (describe: string): OptionSpec<number | undefined> => ({
@@ -37,7 +63,8 @@ export const positiveRate = (describe: string): OptionSpec<number | undefined> =
 export const pemFile = (describe: string): OptionSpec<string | undefined> => ({ describe, parse: (raw, name) => readablePem(name, raw) })
 
 export interface CommonOptions {
-  profile: string
+  /** A built-in's name, or the profile read from --profile FILE.json (recorded in result.json as { file, profile }). */
+  profile: ProfileChoice
   seed: number
   broker: string | undefined
   username: string | undefined
@@ -69,7 +96,11 @@ export const commonDefaults = (): CommonOptions => ({
 })
 
 export const commonSpecs = {
-  profile: choice(profileNames(), 'device profile'),
+  profile: {
+    describe: `device profile: a built-in (${profileNames().join(', ')}) or the path of a profile JSON file (README, Device profiles)`,
+    parse: (raw: string, name: string) => profileChoice(name, raw),
+    show: profileLabel,
+  } satisfies OptionSpec<ProfileChoice>,
   seed: int(0, 2 ** 32 - 1, 'seed for device behaviour; same seed, same device decisions'),
   broker: {
     describe: 'external broker URL (mqtt:// or mqtts://); the fleet is attached to it',
@@ -92,3 +123,26 @@ export const commonSpecs = {
   workers: int(1, 64, 'worker threads running the clients'),
   qos: { describe: 'QoS of requests and replies (0 or 1)', parse: (raw: string, name: string) => integer(name, raw, 0, 1) as 0 | 1 } satisfies OptionSpec<0 | 1>,
 }
+
+/** The two shaped links of a run: callers ↔ broker and gateways (or the receiving side) ↔ broker. */
+export interface LinkOptions {
+  callerLink: LinkSpec
+  gatewayLink: LinkSpec
+}
+
+export const link = (name: keyof typeof LINK_PROFILES): LinkSpec => ({ ...LINK_PROFILES[name]! })
+
+const linkSpec = (describe: string): OptionSpec<LinkSpec> => ({
+  describe: `${describe}: ${LINK_NAMES.join(', ')} or rtt=40ms,jitter=5ms,bandwidth=1mbit,loss=1% (rtt/2 each way, per connection, loss as retransmission delay)`,
+  parse: (raw, name) => parseLink(name, raw),
+  show: (v) => (v.name === 'custom' ? linkSpecText(v) : v.name),
+})
+
+export const linkSpecs = {
+  callerLink: linkSpec('network between the callers and the broker'),
+  gatewayLink: linkSpec('network between the gateways and the broker'),
+}
+
+/** The links as results and reports name them. */
+export const linkEnvironment = (o: LinkOptions): { caller: string; gateway: string } => ({ caller: describeLink(o.callerLink), gateway: describeLink(o.gatewayLink) })
+

@@ -9,6 +9,8 @@ export interface ResultParts {
   partial: boolean
   broker: Environment['broker']
   workers: number
+  /** The run's shaped links, named (scenarios with link options). */
+  links?: Environment['links']
   /** Every effective option; the threshold expressions are added under `thresholds`. */
   options: Record<string, unknown>
   cells: CellResult[]
@@ -25,7 +27,7 @@ export function assembleResult(p: ResultParts): RunResult {
     partial: p.partial,
     startedAt: p.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    environment: environment(p.broker, p.workers),
+    environment: environment(p.broker, p.workers, p.links),
     options: { ...p.options, thresholds: p.thresholds },
     cells: p.cells,
     thresholds: evaluateThresholds(p.thresholds, p.cells),

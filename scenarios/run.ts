@@ -10,6 +10,7 @@ import { fallbackNotice, writeRunOutputs, type Written } from './outputs.ts'
 import { assembleResult } from './result.ts'
 import { stopOn, type RunStop } from './stop.ts'
 import type { ExecuteOutcome, ScenarioDefinition } from './types.ts'
+import { linkEnvironment, type LinkOptions } from './options.ts'
 
 /** What a run may take beyond its plan (start-up of threads, slow shutdown) before it is stopped. */
 export const RUN_MARGIN_MS = 60_000
@@ -55,6 +56,7 @@ export async function runScenario<O extends object>(def: ScenarioDefinition<O>, 
       partial: exec.partial === true,
       broker: exec.environmentBroker,
       workers: exec.workers,
+      links: hasLinks(opts) ? linkEnvironment(opts) : undefined,
       options: { ...redacted(opts as Record<string, unknown>), quick: flags.quick },
       cells: exec.cells,
       thresholds: thresholdExprs,
@@ -120,3 +122,5 @@ function report(def: Pick<ScenarioDefinition<object>, 'name' | 'columns'>, resul
 function redacted(opts: Record<string, unknown>): Record<string, unknown> {
   return opts.password === undefined ? opts : { ...opts, password: '***' }
 }
+
+const hasLinks = (o: object): o is LinkOptions => 'callerLink' in o && 'gatewayLink' in o

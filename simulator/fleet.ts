@@ -122,11 +122,15 @@ export interface Simulation {
 /**
  * Starts the embedded broker (unless `external` is given) and a fleet on it. With `embedded.auth`
  * the broker is locked down (acl.ts): that user is the caller, and every gateway gets its own
- * random password, handed to it in-process.
+ * random password, handed to it in-process. `gatewayRoute` puts a hop between the gateways and the
+ * broker (the scenario's shaped gateway link); callers keep the broker's own address.
  */
+/** Puts something in front of the broker for the gateways (a shaped link); `close` removes it. */
+export type GatewayRoute = (target: BrokerTarget) => Promise<{ target: BrokerTarget; close(): Promise<void> }>
+
 export async function startSimulation(
   fleet: Omit<FleetOptions, 'broker' | 'gatewayCredentials'>,
-  where: { external?: BrokerTarget; embedded?: BrokerOptions } = {},
+  where: { external?: BrokerTarget; embedded?: BrokerOptions; gatewayRoute?: GatewayRoute } = {},
 ): Promise<Simulation> {
   const locked = where.external === undefined && where.embedded?.auth !== undefined && where.embedded.access === undefined
     ? lockDown(fleet, where.embedded.auth)
@@ -136,10 +140,14 @@ export async function startSimulation(
   if (broker && fleet.recorder) attachRecorder(broker.aedes, fleet.recorder)
   const auth = where.embedded?.auth
   const target: BrokerTarget = where.external ?? { url: broker!.url, username: auth?.username, password: auth?.password }
-  const f = new Fleet({ ...fleet, broker: target, gatewayCredentials: locked?.gateways })
+  let route: Awaited<ReturnType<GatewayRoute>> | undefined
+  let f: Fleet
   try {
+    route = where.gatewayRoute ? await where.gatewayRoute(target) : undefined
+    f = new Fleet({ ...fleet, broker: route?.target ?? target, gatewayCredentials: locked?.gateways })
     await f.start()
   } catch (err) {
+    await route?.close()
     await broker?.close()
     throw err
   }
@@ -167,6 +175,7 @@ export async function startSimulation(
     },
     close: async () => {
       await f.stop()
+      await route?.close()
       await broker?.close()
     },
   }

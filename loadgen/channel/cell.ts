@@ -1,7 +1,8 @@
 /**
  * One channel-capacity cell, end to end: open-loop producers → send policy → BoundedChannel →
- * pump (rumqtt's event loop) → MQTT.js publisher (through the fault proxy for cut and slow-link)
- * → broker → a subscriber on its own connection, which measures delivery. Faults play in windows
+ * pump (rumqtt's event loop) → MQTT.js publisher (through the fault proxy for cut and slow-link,
+ * and for a shaped caller link) → broker → a subscriber on its own connection (through its own
+ * shaped link, if any), which measures delivery. Faults play in windows
  * during the production phase; then they are lifted and the cell drains until every produced
  * request is delivered, dropped or failed (or the drain timeout classifies the rest).
  *
@@ -11,6 +12,7 @@ import { realClock, sleep, tickEvery, type Clock } from '../../core/clock.ts'
 import { connectMqtt, endClient, parseBrokerUrl } from '../../core/mqtt-connect.ts'
 import { deriveRng } from '../../core/rng.ts'
 import { startFaultProxy, type FaultProxy } from '../faults/proxy.ts'
+import { routeThrough } from '../faults/route.ts'
 import { periodicWindows, singleWindow, WindowTimer, type FaultWindow } from '../faults/windows.ts'
 import { BoundedChannel } from './bounded-channel.ts'
 import { CellMetrics } from './cell-metrics.ts'
@@ -40,14 +42,17 @@ export function faultWindows(t: Pick<ChannelCellTask, 'fault' | 'durationMs' | '
 export async function runChannelCell(task: ChannelCellTask, ro: CellRunOptions = {}): Promise<ChannelCellData> {
   const clock = ro.clock ?? realClock
   const target = parseBrokerUrl(task.broker.url)
-  const needsProxy = task.fault === 'cut' || task.fault === 'slow-link'
+  const needsProxy = task.fault === 'cut' || task.fault === 'slow-link' || task.callerLink !== undefined
   const closers: Array<() => Promise<void>> = []
   try {
     const proxy: FaultProxy | undefined = needsProxy ? await startFaultProxy({ target: { host: target.host, port: target.port }, clock, rng: deriveRng(task.seed, task.cellId) }) : undefined
     if (proxy) closers.push(() => proxy.close())
-    const sub = await connectMqtt(task.broker, { clientId: `${task.clientIdPrefix}-sub`, protocolVersion: 4 })
+    proxy?.setLink('both', task.callerLink)
+    const receiver = await routeThrough(task.broker, task.receiverLink, deriveRng(task.seed, `${task.cellId}/receiver`))
+    closers.push(() => receiver.close())
+    const sub = await connectMqtt(receiver.target, { clientId: `${task.clientIdPrefix}-sub`, protocolVersion: 4 })
     closers.push(() => endClient(sub, true))
-    const pub = await connectMqtt({ ...task.broker, url: proxy?.url ?? task.broker.url }, { clientId: `${task.clientIdPrefix}-pub`, protocolVersion: 4, reconnectPeriod: 100 })
+    const pub = await connectMqtt(proxy ? { ...task.broker, via: { host: proxy.host, port: proxy.port } } : task.broker, { clientId: `${task.clientIdPrefix}-pub`, protocolVersion: 4, reconnectPeriod: 100 })
     closers.push(() => endClient(pub, true))
     return await play(task, clock, ro, sub, pub, proxy)
   } finally {
@@ -146,7 +151,7 @@ async function play(task: ChannelCellTask, clock: Clock, ro: CellRunOptions, sub
   const start = clock.now() + 1
   const faults = new WindowTimer(clock, faultWindows(task), {
     on: () => (task.fault === 'stall' ? pump.stall() : task.fault === 'cut' ? proxy?.cut() : proxy?.setLink('both', { bandwidth: task.link.bandwidth, latencyMs: task.link.latencyMs })),
-    off: () => (task.fault === 'stall' ? pump.resume() : task.fault === 'cut' ? proxy?.restore() : proxy?.setLink('both', undefined)),
+    off: () => (task.fault === 'stall' ? pump.resume() : task.fault === 'cut' ? proxy?.restore() : proxy?.setLink('both', task.callerLink)),
   })
   const watchdog = new Watchdog({
     clock,

@@ -1,6 +1,7 @@
 /** Main thread ↔ channel worker messages: a small typed union, structured-clone safe. */
 import type { MessagePort } from 'node:worker_threads'
 import type { BrokerTarget } from '../../core/mqtt-connect.ts'
+import type { LinkConditions } from '../faults/link.ts'
 import type { ChannelMeasures, ChannelSeriesPoint } from '../../core/result.ts'
 import type { PolicyName } from './policies.ts'
 
@@ -31,6 +32,9 @@ export interface ChannelCellTask {
   cutForMs: number
   /** slow-link conditions during its windows (both directions). */
   link: { bandwidth: number; latencyMs: number }
+  /** The publisher's link to the broker outside fault windows, and the subscriber's; undefined = loopback. */
+  callerLink?: LinkConditions | undefined
+  receiverLink?: LinkConditions | undefined
   watchdogMs: number
   drainTimeoutMs: number
   broker: BrokerTarget

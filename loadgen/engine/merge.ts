@@ -13,7 +13,13 @@ export function mergeSlices(slices: readonly SliceResult[]): SliceResult {
   let roundsPastDeadline = 0
   let roundsMissed = 0
   let elapsedMs = 0
+  const attempts: SliceResult['attempts'] = { sent: 0, ok: 0, errors: {}, retried: 0, retriedOk: 0 }
   for (const s of slices) {
+    attempts.sent += s.attempts.sent
+    attempts.ok += s.attempts.ok
+    attempts.retried += s.attempts.retried
+    attempts.retriedOk += s.attempts.retriedOk
+    for (const [k, v] of Object.entries(s.attempts.errors)) attempts.errors[k] = (attempts.errors[k] ?? 0) + v
     counts.sent += s.counts.sent
     counts.ok += s.counts.ok
     counts.dropped += s.counts.dropped
@@ -31,6 +37,7 @@ export function mergeSlices(slices: readonly SliceResult[]): SliceResult {
     rounds,
     roundsPastDeadline,
     roundsMissed,
+    attempts,
     callLatency: mergeEncoded(slices.map((s) => s.callLatency)),
     roundLatency: mergeEncoded(slices.map((s) => s.roundLatency)),
     roundLatencyUncorrected: mergeEncoded(slices.map((s) => s.roundLatencyUncorrected)),

@@ -1,6 +1,8 @@
 /** Worker ↔ main thread messages: a small typed union, structured-clone safe. */
 import type { MessagePort } from 'node:worker_threads'
 import type { BrokerTarget, ProtocolChoice } from '../../core/mqtt-connect.ts'
+import type { LinkConditions } from '../faults/link.ts'
+import type { RetryPolicy } from '../strategies/retry.ts'
 import type { LoadModel, SliceResult, UserPlan } from './types.ts'
 
 /** One worker's share of one cell. */
@@ -23,6 +25,12 @@ export interface CellTask {
   clientIdPrefix: string
   /** Multiplexed clients reconnect after this delay when their connection drops (0 = never). */
   reconnectPeriodMs: number
+  /** The callers' link to the broker (each direction); undefined = loopback, no proxy. */
+  callerLink?: LinkConditions
+  /** Retries of failed calls; undefined = none. */
+  retry?: RetryPolicy
+  /** Seeds the link's jitter and loss and the retry jitter of this worker (default 1). */
+  seed?: number
   /** Progress ticks (`WorkerTick`) go here about once a second. */
   progress?: MessagePort
 }

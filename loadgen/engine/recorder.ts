@@ -12,11 +12,15 @@
 import { ERROR_KINDS, type CallResult, type ErrorKind } from '../clients/types.ts'
 import { createHistogram, destroyHistogram, recordUs, type Histogram } from '../../core/histogram.ts'
 import { IntervalSeries, type IntervalSeriesOptions } from '../../core/series.ts'
+import type { AttemptCounts } from '../../core/result.ts'
+import type { Retrier } from '../strategies/retry.ts'
 import { emptyCounts, type Counts } from './types.ts'
 
 export interface CallRecorderOptions {
   /** Clock, start and interval of the series. Call `destroy()` when done (WebAssembly histograms in workers). */
   series?: IntervalSeriesOptions
+  /** Retries of failed calls (every strategy asks the recorder's retrier); none without it. */
+  retrier?: Retrier
 }
 
 export class CallRecorder {
@@ -27,9 +31,17 @@ export class CallRecorder {
   /** Call latency of successful calls, µs. */
   readonly latency: Histogram
   readonly series: IntervalSeries
+  readonly retrier: Retrier | undefined
+  /** Failed attempts that were retried, by kind; with the calls' own results they are every attempt's outcome. */
+  readonly retriedErrors: Record<ErrorKind, number> = emptyCounts(ERROR_KINDS).errors
+  retries = 0
+  /** Calls that took more than one attempt, and those of them that ended ok. */
+  retriedCalls = 0
+  retriedOk = 0
   private readonly codes = new Map<string, number>()
 
   constructor(opts: CallRecorderOptions = {}) {
+    this.retrier = opts.retrier
     this.latency = createHistogram()
     try {
       this.series = new IntervalSeries(opts.series)
@@ -49,8 +61,19 @@ export class CallRecorder {
     this.dropped += count
   }
 
-  /** The outcome of one sent call, `latencyUs` from its send to its result. */
-  recordResult(result: CallResult, latencyUs: number): void {
+  /** A failed attempt of a sent call that is about to be retried (its call is still pending). */
+  recordRetry(result: CallResult): void {
+    if (result.ok) return
+    this.retries++
+    this.retriedErrors[result.kind]++
+  }
+
+  /** The outcome of one sent call, `latencyUs` from its send to its result, after `attempts` attempts. */
+  recordResult(result: CallResult, latencyUs: number, attempts = 1): void {
+    if (attempts > 1) {
+      this.retriedCalls++
+      if (result.ok) this.retriedOk++
+    }
     if (result.ok) {
       this.ok++
       recordUs(this.latency, latencyUs)
@@ -77,6 +100,13 @@ export class CallRecorder {
 
   counts(): Counts {
     return { sent: this.sent, ok: this.ok, dropped: this.dropped, errors: { ...this.errors } }
+  }
+
+  /** Every attempt: the calls' own (last) attempts plus the retried ones. */
+  attempts(): AttemptCounts {
+    const errors: Record<string, number> = {}
+    for (const k of ERROR_KINDS) errors[k] = this.errors[k] + this.retriedErrors[k]
+    return { sent: this.sent - this.dropped + this.retries, ok: this.ok, errors, retried: this.retriedCalls, retriedOk: this.retriedOk }
   }
 
   deviceErrors(): Record<string, number> {

@@ -5,6 +5,7 @@
 import type { SeriesPoint } from '../../core/series.ts'
 import type { ClientStats } from '../../core/counters.ts'
 import type { ErrorKind } from '../clients/types.ts'
+import type { AttemptCounts } from '../../core/result.ts'
 
 export interface DeviceTarget {
   deviceId: string
@@ -47,6 +48,8 @@ export interface SliceResult {
   /** Open loop: rounds intended before the end of the run that never started because earlier
    *  rounds ran late (k6's dropped_iterations); always 0 in closed loop. */
   roundsMissed: number
+  /** Every attempt behind the calls (equal to the calls without retries). */
+  attempts: AttemptCounts
   /** Call latency of successful calls, µs, compressed base64 (hdr). */
   callLatency: string
   /** Round makespan from the intended start (corrected); equals actual start in closed loop. */

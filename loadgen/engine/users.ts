@@ -11,6 +11,8 @@ import { sumClientStats } from '../../core/counters.ts'
 import { configureStrategy } from '../strategies/registry.ts'
 import type { ClientKind, StrategyName, StrategyRun } from '../strategies/types.ts'
 import { CallRecorder, checkAccounting } from './recorder.ts'
+import { Retrier, type RetryPolicy } from '../strategies/retry.ts'
+import { Mulberry32, type Rng } from '../../core/rng.ts'
 import { closedLoop, openLoop, RoundBook } from './rounds.ts'
 import type { LoadModel, SliceProgress, SliceResult, UserPlan } from './types.ts'
 
@@ -33,6 +35,9 @@ export interface RunUsersConfig {
   signal?: AbortSignal
   /** Users in the whole cell, to stagger open-loop starts by `userIndex` across workers; default: this slice's users, by position. */
   totalUsers?: number
+  /** Retry failed calls under this policy (retries > 0), with backoff jitter drawn from `rng`. */
+  retry?: RetryPolicy | undefined
+  rng?: Rng
 }
 
 export async function runUsers(plans: readonly UserPlan[], load: LoadModel, cfg: RunUsersConfig): Promise<SliceResult> {
@@ -54,7 +59,8 @@ export async function runUsers(plans: readonly UserPlan[], load: LoadModel, cfg:
     }
     await setupAll(runs, plans)
     const seriesClock = cfg.series?.clock ?? (cfg.clock === undefined || cfg.clock === realClock ? epochClock : cfg.clock)
-    rec = new CallRecorder({ series: { ...cfg.series, clock: seriesClock } })
+    const retrier = cfg.retry !== undefined && cfg.retry.retries > 0 ? new Retrier(cfg.retry, cfg.rng ?? new Mulberry32(1)) : undefined
+    rec = new CallRecorder({ series: { ...cfg.series, clock: seriesClock }, retrier })
     book = new RoundBook()
     const start = clock.now()
     const endAt = start + load.durationMs
@@ -86,6 +92,7 @@ export async function runUsers(plans: readonly UserPlan[], load: LoadModel, cfg:
       rounds: book.rounds,
       roundsPastDeadline: book.pastDeadline,
       roundsMissed: book.missed,
+      attempts: rec.attempts(),
       callLatency: encodeHistogram(rec.latency),
       roundLatency: encodeHistogram(book.corrected),
       roundLatencyUncorrected: encodeHistogram(book.uncorrected),

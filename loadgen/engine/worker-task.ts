@@ -3,6 +3,8 @@ import { MqttnetRpcClient } from '../clients/mqttnet.ts'
 import { MultiplexedRpcClient } from '../clients/multiplexed.ts'
 import type { RpcClient } from '../clients/types.ts'
 import { initWasm } from '../../core/histogram.ts'
+import { deriveRng } from '../../core/rng.ts'
+import { routeThrough, type Route } from '../faults/route.ts'
 import type { CellTask, StopMessage, WarmTask, WorkerOutcome, WorkerTick } from './messages.ts'
 import { runUsers } from './users.ts'
 
@@ -12,12 +14,15 @@ export default async function runCellTask(task: CellTask | WarmTask): Promise<Wo
   task.progress?.on('message', (m: StopMessage) => {
     if (m.type === 'stop') stop.abort()
   })
+  let route: Route | undefined
   try {
     // Fault injection for tests: kill this worker thread mid-cell, as a native crash or OOM would.
     if (process.env.FLEETBENCH_CRASH_WORKER === task.cellId && task.workerIndex === 0) setTimeout(() => process.exit(70), 300)
     await initWasm()
+    route = await routeThrough(task.broker, task.callerLink, deriveRng(task.seed ?? 1, `caller-link/${task.cellId}/${task.workerIndex}`))
+    const broker = route.target
     const makeClient = (kind: RpcClient['kind'], userIndex: number, index: number): RpcClient => {
-      const common = { broker: task.broker, clientId: `${task.clientIdPrefix}-u${userIndex}-c${index}`, protocolVersion: task.protocolVersion, qos: task.qos }
+      const common = { broker, clientId: `${task.clientIdPrefix}-u${userIndex}-c${index}`, protocolVersion: task.protocolVersion, qos: task.qos }
       return kind === 'multiplexed' ? new MultiplexedRpcClient({ ...common, reconnectPeriodMs: task.reconnectPeriodMs }) : new MqttnetRpcClient({ ...common, ackMode: task.ackMode })
     }
     const slice = await runUsers(task.users, task.load, {
@@ -26,6 +31,8 @@ export default async function runCellTask(task: CellTask | WarmTask): Promise<Wo
       roundTimeoutMs: task.roundTimeoutMs,
       makeClient,
       totalUsers: task.totalUsers,
+      retry: task.retry,
+      rng: deriveRng(task.seed ?? 1, `retry/${task.cellId}/${task.workerIndex}`),
       signal: stop.signal,
       onTick: (p) => {
         const tick: WorkerTick = { type: 'tick', workerIndex: task.workerIndex, sent: p.sent, ok: p.ok, errors: p.errors }
@@ -36,6 +43,7 @@ export default async function runCellTask(task: CellTask | WarmTask): Promise<Wo
   } catch (err) {
     return { type: 'error', message: err instanceof Error ? err.message : String(err) }
   } finally {
+    await route?.close()
     task.progress?.close()
   }
 }

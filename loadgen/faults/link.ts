@@ -8,7 +8,10 @@
  * turn behind the previous chunk, then its own serialisation time. Order is always kept. A held
  * link (half-open, or a link that has gone silent) delivers nothing until released.
  *
- * More faults plug in here as conditions: loss (as retransmission delay), corruption, resets…
+ * Loss on a TCP link loses no bytes: a lost segment is sent again after the retransmission timeout,
+ * and everything behind it waits (head-of-line blocking). So a chunk that draws a loss (each of its
+ * MSS-sized segments is lost with probability `loss`) is delayed by `retransmitMs`, and the FIFO
+ * rule above makes the chunks after it wait too.
  */
 import type { Rng } from '../../core/rng.ts'
 
@@ -21,11 +24,20 @@ export interface LinkConditions {
   jitterMs?: number
   /** Deliver nothing (bytes queue) until the conditions change: a held or half-open link. */
   hold?: boolean
+  /** Probability that a TCP segment is lost (0..1); a lost one is retransmitted after `retransmitMs`. */
+  loss?: number
+  /** Retransmission timeout, ms (Linux: srtt + max(200 ms, 4·rttvar)); default 200. */
+  retransmitMs?: number
 }
+
+/** TCP payload bytes per segment on an Ethernet path (1500 − 40 − 12 of timestamps). */
+export const MSS_BYTES = 1448
+/** Linux's minimum retransmission timeout. */
+export const MIN_RTO_MS = 200
 
 /** True when the conditions change nothing (a plain wire). */
 export function isPlain(c: LinkConditions | undefined): boolean {
-  return c === undefined || (!c.hold && !(c.bandwidth! > 0) && !(c.latencyMs! > 0) && !(c.jitterMs! > 0))
+  return c === undefined || (!c.hold && !(c.bandwidth! > 0) && !(c.latencyMs! > 0) && !(c.jitterMs! > 0) && !(c.loss! > 0))
 }
 
 /** Slice size that keeps pacing smooth: about 10 ms of the bandwidth, 256 B to 16 KiB. */
@@ -44,6 +56,19 @@ export class LinkSchedule {
   drawJitter(c: LinkConditions | undefined): number {
     const j = c?.jitterMs ?? 0
     return j > 0 && this.rng ? j * this.rng.next() : 0
+  }
+
+  /**
+   * The extra delay a chunk of `bytes` arriving now carries: its jitter, plus one retransmission
+   * timeout if any of its segments is lost (one draw per chunk; 0 without loss or rng).
+   */
+  drawDelay(bytes: number, c: LinkConditions | undefined): number {
+    const jitter = this.drawJitter(c)
+    const p = c?.loss ?? 0
+    if (!(p > 0) || !this.rng) return jitter
+    const segments = Math.max(1, Math.ceil(bytes / MSS_BYTES))
+    const lostAny = 1 - (1 - p) ** segments
+    return this.rng.next() < lostAny ? jitter + (c?.retransmitMs ?? MIN_RTO_MS) : jitter
   }
 
   /** When the next chunk can be delivered; Infinity while held. Does not commit. */

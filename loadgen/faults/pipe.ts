@@ -75,7 +75,7 @@ export class Pipe {
       return
     }
     const slice = sliceBytes(c)
-    const jitterMs = this.schedule.drawJitter(c)
+    const jitterMs = this.schedule.drawDelay(buf.length, c)
     for (let off = 0; off < buf.length; off += slice) {
       const part = buf.subarray(off, Math.min(buf.length, off + slice))
       this.queue.push({ buf: part, arrivedAt: now, jitterMs })

@@ -2,12 +2,14 @@
  * batch: the third usual remedy. One multiplexed client; per gateway, one batch request per step
  * (open, then read, then close), gateways concurrently and each gateway's steps in sequence.
  * read and close batches carry only the devices whose open succeeded. Every item counts as one
- * call (sent, then ok or an error), and each item's latency is its batch's latency.
+ * call (sent, then ok or an error), and each item's latency is its batch's latency. With retries,
+ * the items to retry go again as one smaller batch after the backoff.
  */
 import type { CallOptions, CallResult, RpcClient } from '../clients/types.ts'
 import { MAX_BATCH_ITEMS, type BatchItem } from '../../core/protocol.ts'
 import type { CallRecorder } from '../engine/recorder.ts'
-import type { Clock } from '../../core/clock.ts'
+import { sleep, type Clock } from '../../core/clock.ts'
+import { isRetryable } from './retry.ts'
 import { READ_PARAMS, pastDeadline, singleClientRun } from './calls.ts'
 import { rejectUnknown, type NoOptions } from './options.ts'
 import type { Strategy } from './types.ts'
@@ -107,11 +109,41 @@ async function step(
   if (items.length === 0 || pastDeadline(clock, opts)) return
   rec.recordSent(items.length)
   const start = clock.now()
+  if (rec.retrier !== undefined) return retriedStep(send, clock, gatewayId, items, opts, rec, ok, start)
   const reply = await send(gatewayId, items, opts)
   const latencyUs = (clock.now() - start) * 1000
   for (let i = 0; i < items.length; i++) {
-    const result = Array.isArray(reply) ? (reply[i] ?? MISSING_ITEM) : reply
+    const result = itemResult(reply, i)
     rec.recordResult(result, latencyUs)
     if (ok !== undefined && result.ok) ok[i] = 1
+  }
+}
+
+const itemResult = (reply: CallResult[] | CallResult, i: number): CallResult => (Array.isArray(reply) ? (reply[i] ?? MISSING_ITEM) : reply)
+
+/**
+ * A step with retries: the items whose result the policy retries go again as one smaller batch
+ * after one backoff, while retries and time are left; each item ends with its last attempt.
+ */
+async function retriedStep(send: SendBatch, clock: Clock, gatewayId: string, items: readonly BatchItem[], opts: CallOptions, rec: CallRecorder, ok: Uint8Array | undefined, start: number): Promise<void> {
+  const retrier = rec.retrier!
+  const results: CallResult[] = []
+  const doneAt: number[] = []
+  const attempts: number[] = []
+  let pending = items.map((_, i) => i)
+  for (let n = 0; pending.length > 0; n++) {
+    const reply = await send(gatewayId, pending.map((i) => items[i]!), retrier.attempt(opts, clock.now()))
+    const now = clock.now()
+    pending.forEach((i, k) => ((results[i] = itemResult(reply, k)), (doneAt[i] = now), (attempts[i] = n + 1)))
+    const again = pending.filter((i) => isRetryable(retrier.policy, results[i]!))
+    const wait = again.length > 0 ? retrier.waitBefore(n, results[again[0]!]!, now, opts.deadline) : undefined
+    if (wait === undefined) break
+    for (const i of again) rec.recordRetry(results[i]!)
+    await sleep(clock, wait)
+    pending = again
+  }
+  for (let i = 0; i < items.length; i++) {
+    rec.recordResult(results[i]!, (doneAt[i]! - start) * 1000, attempts[i])
+    if (ok !== undefined && results[i]!.ok) ok[i] = 1
   }
 }

@@ -17,7 +17,9 @@ export const pastDeadline = (clock: Clock, opts: CallOptions): boolean => clock.
 
 /**
  * One call, recorded: not sent (and not counted) once the deadline has passed; otherwise counted as
- * sent and then as exactly one result. Resolves true when the call succeeded. A client that is not
+ * sent and then as exactly one result. With the recorder's retrier, a failed attempt the policy
+ * names is retried after its backoff while time is left; each retry is counted as an attempt, the
+ * call's latency runs from its first attempt to its last, and the last attempt is its result. Resolves true when the call succeeded. A client that is not
  * connected is still called: it answers `disconnected` at once and counts the call in its own
  * stats (disconnectedCalls), so the recorder and the clients agree.
  */
@@ -33,8 +35,25 @@ export async function recordedCall(
   if (pastDeadline(clock, opts)) return false
   rec.recordSent(1)
   const start = clock.now()
-  const result = await client.call(deviceId, verb, params, opts)
-  rec.recordResult(result, (clock.now() - start) * 1000)
+  const retrier = rec.retrier
+  if (retrier === undefined) {
+    const result = await client.call(deviceId, verb, params, opts)
+    rec.recordResult(result, (clock.now() - start) * 1000)
+    return result.ok
+  }
+  let result = await client.call(deviceId, verb, params, retrier.attempt(opts, start))
+  let attempts = 1
+  for (;;) {
+    const wait = retrier.waitBefore(attempts - 1, result, clock.now(), opts.deadline)
+    if (wait === undefined) break
+    rec.recordRetry(result)
+    await sleep(clock, wait)
+    // A torn-down MQTTnet-style client is reconnected first (a multiplexed one reconnects itself).
+    if (!client.connected) await ensureConnected(client, clock, opts.deadline)
+    attempts++
+    result = await client.call(deviceId, verb, params, retrier.attempt(opts, clock.now()))
+  }
+  rec.recordResult(result, (clock.now() - start) * 1000, attempts)
   return result.ok
 }
 

@@ -4,11 +4,10 @@
  * refused, and what it costs in end-to-end latency and memory. Plus one cell of the rumqtt #1025
  * deadlock pattern (awaiting send() inside the event loop), ended by a watchdog.
  */
-import { integer, listOf, UsageError } from '../../core/cli-support.ts'
-import { parseBrokerUrl } from '../../core/mqtt-connect.ts'
+import { listOf, UsageError } from '../../core/cli-support.ts'
 import { FAULT_NAMES } from '../../loadgen/channel/messages.ts'
 import { POLICY_NAMES } from '../../loadgen/channel/policies.ts'
-import { choice, commonSpecs, int, ms, positiveRate } from '../options.ts'
+import { choice, commonSpecs, int, intList, link, linkSpecs, ms, positiveRate } from '../options.ts'
 import type { OptionSpec, ScenarioDefinition } from '../types.ts'
 import { channelCells } from './cells.ts'
 import { CHANNEL_COLUMNS } from './columns.ts'
@@ -18,15 +17,7 @@ import { channelPlanMs, executeChannelCells } from './session.ts'
 
 export type { ChannelCapacityOptions }
 
-const capacityList: OptionSpec<number[]> = {
-  describe: 'channel capacities to sweep, comma-separated whole numbers (0 = rendezvous)',
-  parse: (raw, name) => {
-    const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '')
-    if (items.length === 0) throw new UsageError(`--${name} needs at least one capacity, e.g. 0,10,100`)
-    return [...new Set(items.map((s) => integer(name, s, 0, 100_000)))].sort((a, b) => a - b)
-  },
-  show: (v) => v.join(','),
-}
+const capacityList = intList(0, 100_000, 'channel capacities to sweep, comma-separated whole numbers (0 = rendezvous)', '0,10,100')
 
 const names = <T extends string>(allowed: readonly T[], describe: string): OptionSpec<T[]> => ({
   describe: `${describe}, comma-separated (${allowed.join(', ')})`,
@@ -44,6 +35,8 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
     password: undefined,
     out: undefined,
     qos: 1,
+    callerLink: link('loopback'),
+    gatewayLink: link('loopback'),
     capacities: [0, 1, 10, 100, 1000],
     policies: [...POLICY_NAMES],
     faults: ['stall'],
@@ -71,6 +64,8 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
     password: commonSpecs.password,
     out: commonSpecs.out,
     qos: { describe: 'QoS of the published requests (0 or 1); maxInFlight counts QoS 1', parse: commonSpecs.qos.parse },
+    callerLink: { ...linkSpecs.callerLink, describe: `${linkSpecs.callerLink.describe}; here the publisher's connection` },
+    gatewayLink: { ...linkSpecs.gatewayLink, describe: `${linkSpecs.gatewayLink.describe}; here the subscriber's (receiving) connection` },
     capacities: capacityList,
     policies: names(POLICY_NAMES, 'overflow policies'),
     faults: names(FAULT_NAMES, 'faults during production'),
@@ -93,8 +88,6 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
   validate(o) {
     if (o.faultFor > o.faultEvery) throw new UsageError(`--fault-for (${o.faultFor} ms) must not exceed --fault-every (${o.faultEvery} ms)`)
     if ((o.rate * o.duration) / 1000 > 50_000_000) throw new UsageError(`--rate × --duration is ${Math.round((o.rate * o.duration) / 1000)} publishes per cell; keep it at most 50000000`)
-    if (o.broker !== undefined && parseBrokerUrl(o.broker).secure && o.faults.some((f) => f === 'cut' || f === 'slow-link'))
-      throw new UsageError('--faults cut and slow-link run the publisher through a plain TCP proxy and need an mqtt:// broker; use --faults stall,none with mqtts://')
   },
   thresholds: () => [],
   findings: channelCapacityFindings,

@@ -1,9 +1,10 @@
 /** channel-capacity's options, as the command line gives them after parsing and defaults. */
 import type { FaultName } from '../../loadgen/channel/messages.ts'
 import type { PolicyName } from '../../loadgen/channel/policies.ts'
-import type { CommonOptions } from '../options.ts'
+import type { CommonOptions, LinkOptions } from '../options.ts'
 
-export interface ChannelCapacityOptions extends Pick<CommonOptions, 'seed' | 'broker' | 'username' | 'password' | 'out' | 'qos'> {
+/** The caller link shapes the publisher's connection; the gateway link the subscriber's (the receiving side). */
+export interface ChannelCapacityOptions extends Pick<CommonOptions, 'seed' | 'broker' | 'username' | 'password' | 'out' | 'qos'>, LinkOptions {
   capacities: number[]
   policies: PolicyName[]
   faults: FaultName[]

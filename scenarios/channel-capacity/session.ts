@@ -16,6 +16,7 @@ import type { ExecuteOutcome, RunContext } from '../types.ts'
 import type { ChannelCellSpec } from './cells.ts'
 import { channelCellResult, failedChannelCell } from './cell-result.ts'
 import type { ChannelCapacityOptions } from './options.ts'
+import { linkConditions } from '../../loadgen/faults/link-profile.ts'
 
 /** Production time of the unreported warm-up cell. */
 const WARM_UP_MS = 500
@@ -50,6 +51,8 @@ export async function executeChannelCells(o: ChannelCapacityOptions, cells: read
     window: { forMs: o.faultFor, everyMs: o.faultEvery },
     cutForMs: o.cutFor,
     link: { bandwidth: o.linkBandwidth, latencyMs: o.linkLatency },
+    callerLink: linkConditions(o.callerLink),
+    receiverLink: linkConditions(o.gatewayLink),
     watchdogMs: o.watchdog,
     drainTimeoutMs: o.drainTimeout,
     broker: target,

@@ -1,5 +1,5 @@
 /** parallel-ble's terminal table: one row per strategy cell. */
-import { errorTotal } from '../../core/accounting.ts'
+import { attemptsPerCall, errorTotal } from '../../core/accounting.ts'
 import type { CellResult } from '../../core/result.ts'
 import { formatMs, num, type Column } from '../../reports/summary.ts'
 
@@ -19,6 +19,7 @@ export const PARALLEL_COLUMNS: Column[] = [
   { title: 'violation', value: (c) => num(c.counts.errors['protocol-violation'] ?? 0) },
   { title: 'device', value: (c) => num(c.counts.errors['device-error'] ?? 0) },
   { title: 'other err', value: (c) => num(errorTotal(c.counts) - (c.counts.errors.timeout ?? 0) - (c.counts.errors['protocol-violation'] ?? 0) - (c.counts.errors['device-error'] ?? 0)) },
+  { title: 'tries/call', value: onlyRpc((c) => (c.counts.sent ? attemptsPerCall(c).toFixed(2) : '-')) },
   { title: 'conns', value: onlyRpc((c) => num(c.clients.connections)) },
   { title: 'SUB/call', value: onlyRpc((c) => (c.counts.sent ? ((c.broker.subscribe + c.broker.unsubscribe) / c.counts.sent).toFixed(2) : '-')) },
 ]

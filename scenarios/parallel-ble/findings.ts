@@ -1,7 +1,8 @@
 /** What a parallel-ble run showed, in sentences computed from its measured cells only. */
-import { errorTotal } from '../../core/accounting.ts'
+import { attemptsPerCall, errorTotal } from '../../core/accounting.ts'
 import { isRpcCell, type CellResult, type RpcCell } from '../../core/result.ts'
 import { formatMs } from '../../reports/summary.ts'
+import { poolKneeFinding } from './pool-knee.ts'
 
 const pct = (n: number, d: number): string => (d > 0 ? `${((100 * n) / d).toFixed(1)}%` : '0%')
 const per = (n: number, d: number): string => (d > 0 ? (n / d).toFixed(2) : '0')
@@ -61,6 +62,23 @@ export function parallelBleFindings(all: readonly CellResult[]): string[] {
       default:
         out.push(`${c.id}: ${rate}`)
     }
+    const r = retried(c)
+    if (r) out.push(r)
+  }
+  // One knee per kind of pool cell (without retries, and per retry count).
+  for (const n of [...new Set(cells.map((c) => Number(c.labels.retries ?? 0)))]) {
+    const knee = poolKneeFinding(cells.filter((c) => Number(c.labels.retries ?? 0) === n))
+    if (knee) out.push(n > 0 ? knee.replace('pool sweep:', `pool sweep with ${n} retries:`) : knee)
   }
   return out
+}
+
+/** What a cell's retries bought (calls that succeeded on a later attempt) and cost (attempts, packets, latency). */
+function retried(c: RpcCell): string | undefined {
+  const a = c.attempts
+  if (a === undefined || !(Number(c.labels.retries) > 0)) return undefined
+  const extra = a.sent - (c.counts.sent - c.counts.dropped)
+  const packets = c.broker.subscribe + c.broker.unsubscribe + c.broker.publish
+  const share = a.sent > 0 ? (packets * extra) / a.sent : 0
+  return `${c.id}: ${extra} retries for ${c.counts.sent} calls (${attemptsPerCall(c).toFixed(2)} attempts per call); ${a.retried} calls needed one, and ${a.retriedOk} of them then succeeded, so the retries turned ${pct(a.retriedOk, c.counts.sent)} of calls from failed into ok. Cost: about ${Math.round(share)} of the ${packets} broker packets (${c.broker.source === 'broker' ? 'counted by the broker' : 'sent by the clients'}) were retry attempts, and a retried call waits its backoff (call p99 ${formatMs(c.latencyUs.p99)}).`
 }

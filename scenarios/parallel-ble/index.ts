@@ -4,14 +4,16 @@
  * RPC client cannot be shared — and under the multiplexed client that makes the question go away.
  */
 import { STRATEGY_NAMES } from '../../loadgen/strategies/types.ts'
-import { listOf, UsageError } from '../../core/cli-support.ts'
+import { duration, listOf, UsageError } from '../../core/cli-support.ts'
+import { MAX_POOL_SIZE } from '../../loadgen/strategies/pool.ts'
+import { DEFAULT_RETRY_ON, RETRY_ON_CHOICES } from '../../loadgen/strategies/retry.ts'
 import { parallelBleFindings } from './findings.ts'
 import { executeRpcCells, rpcPlanMs, type RpcRunOptions } from '../rpc/session.ts'
 import { parallelBleCells, type ParallelBleOptions } from './cells.ts'
 import { PARALLEL_COLUMNS } from './columns.ts'
 import { brokerFaultSpec } from '../broker-fault.ts'
 import { rendezvousSpec, shardSpec, startAtSpec } from '../shard.ts'
-import { choice, commonDefaults, commonSpecs, int, ms, positiveRate } from '../options.ts'
+import { backoffRange, choice, commonDefaults, commonSpecs, int, intList, link, linkSpecs, ms, positiveRate } from '../options.ts'
 import type { ScenarioDefinition } from '../types.ts'
 
 export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
@@ -23,10 +25,18 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
     gateways: 4,
     users: 4,
     strategies: [...STRATEGY_NAMES],
-    poolSize: 8,
+    poolSize: [8],
+    // Callers a cloud region away from the broker, gateways on a site's line: where the MQTTnet
+    // teardown was reported, and where per-call SUBSCRIBEs cost round trips (README: Links).
+    callerLink: link('wan'),
+    gatewayLink: link('wan'),
+    retries: [0],
+    backoff: { baseMs: 50, capMs: 2_000 },
+    retryOn: [...DEFAULT_RETRY_ON],
+    attemptTimeout: undefined,
     duration: 10_000,
     rate: undefined,
-    timeout: 500,
+    timeout: 800,
     ackMode: 'both',
     protocol: 'auto',
     repeat: 1,
@@ -47,7 +57,19 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
       parse: (raw, name) => listOf(name, raw, STRATEGY_NAMES),
       show: (v) => v.join(','),
     },
-    poolSize: int(1, 1_000, 'clients in the pool strategy'),
+    poolSize: intList(1, MAX_POOL_SIZE, 'clients in the pool strategy; a list (1,2,4,8,16,32) gives one pool-K cell per size and a knee finding', '1,2,4,8'),
+    ...linkSpecs,
+    retries: intList(0, 10, 'retries of a failed call (exponential backoff, full jitter); a list (0,3) gives each strategy one cell per count', '0,3'),
+    backoff: backoffRange('backoff base..cap: retry n waits a uniform draw below min(cap, base * 2^n)'),
+    retryOn: {
+      describe: `what is retried, comma-separated error kinds and device error codes (${RETRY_ON_CHOICES.join(', ')})`,
+      parse: (raw, name) => listOf(name, raw, RETRY_ON_CHOICES),
+      show: (v) => v.join(','),
+    },
+    attemptTimeout: {
+      ...ms('timeout of each attempt when retrying (default: the round\'s --timeout, so a timed-out call has no time left to retry)', 1, 3_600_000),
+      parse: (raw, name) => duration(name, raw, 1, 3_600_000),
+    },
     duration: ms('how long each cell runs', 100, 24 * 3_600_000),
     rate: positiveRate('rounds per second per user (open loop); without it rounds run back to back (closed loop)'),
     timeout: ms('shared deadline of a round, like one CancellationToken for the whole WhenAll', 1, 3_600_000),
@@ -66,6 +88,8 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
     if (o.shard && !o.broker) throw new UsageError(`--shard ${o.shard.index}/${o.shard.count} needs --broker: every shard must reach one broker (the embedded one is private to each process)`)
     if (o.rendezvous && !o.shard) throw new UsageError('--rendezvous only makes sense with --shard i/n (n > 1)')
     if (o.shard && o.users < o.shard.count) throw new UsageError(`--users (${o.users}) must be at least the shard count (${o.shard.count}) so every shard has a user`)
+    if (o.attemptTimeout !== undefined && !o.retries.some((n) => n > 0)) throw new UsageError('--attempt-timeout only applies to retried calls: add --retries N (N > 0), or drop it')
+    if (o.attemptTimeout !== undefined && o.attemptTimeout >= o.timeout) throw new UsageError(`--attempt-timeout (${o.attemptTimeout} ms) must be shorter than --timeout (${o.timeout} ms), the round's deadline, or no retry fits after a timed-out attempt`)
     if (o.fault && o.broker) throw new UsageError('--fault broker-restart restarts the embedded broker; with --broker, restart your broker yourself (the clients reconnect either way)')
   },
   thresholds: () => ['multiplexed:errorRate<5%', 'multiplexed:protocolViolations=0', 'multiplexed:callsPerSec>2x serial'],

@@ -10,18 +10,24 @@ import type { LoadModel, SliceResult } from '../../loadgen/engine/types.ts'
 import { planUsers } from '../../loadgen/engine/merge.ts'
 import { RpcWorkerThreads } from '../../loadgen/engine/worker-threads.ts'
 import { fleetLayout, startSimulation, type Simulation } from '../../simulator/fleet.ts'
-import { getProfile, type DeviceProfile } from '../../simulator/profiles.ts'
+import { profileOf, type ProfileChoice } from '../../simulator/profiles.ts'
 import type { BrokerRestartFault } from '../broker-fault.ts'
 import { brokerEnvironment, probeExternal, probeNotes } from '../broker-probe.ts'
 import { runCells, type CellIdentity, type CellSession } from '../cell-runner.ts'
 import { inShard, rendezvous, waitUntil, type Shard } from '../shard.ts'
 import type { ExecuteOutcome, RunContext } from '../types.ts'
 import { failedRpcCell, rpcCellFromSlice } from './cell-result.ts'
+import { linkConditions, type LinkSpec } from '../../loadgen/faults/link-profile.ts'
+import { routeThrough } from '../../loadgen/faults/route.ts'
+import type { RetryPolicy } from '../../loadgen/strategies/retry.ts'
+import { deriveRng } from '../../core/rng.ts'
 
 export interface RpcCellSpec extends CellIdentity {
   strategy: string
   strategyOptions: Record<string, unknown>
   ackMode: 'strict' | 'lenient'
+  /** Retries of failed calls; undefined = none. */
+  retry?: RetryPolicy | undefined
 }
 
 /** Where to connect (BrokerAccessOptions: --broker and its credentials and TLS files, or --auth for the embedded broker) and what to run. */
@@ -29,7 +35,7 @@ export interface RpcRunOptions extends BrokerAccessOptions {
   devices: number
   gateways: number
   users: number
-  profile: string | DeviceProfile
+  profile: ProfileChoice
   seed: number
   workers: number
   qos: 0 | 1
@@ -51,6 +57,9 @@ export interface RpcRunOptions extends BrokerAccessOptions {
   repeat?: number
   /** Prefix of every client id, so concurrent runs (shards) never collide. */
   runId: string
+  /** Shaped links: callers ↔ broker (in each worker) and gateways ↔ broker (in front of the fleet); default loopback. */
+  callerLink?: LinkSpec
+  gatewayLink?: LinkSpec
 }
 
 /** Longest one RPC cell may take: its load, the last rounds' deadlines, and thread start-up. Past it the cell fails. */
@@ -69,11 +78,13 @@ export function rpcPlanMs(o: Pick<RpcRunOptions, 'load' | 'roundTimeoutMs' | 'de
 }
 
 export async function startFleet(o: RpcRunOptions): Promise<Simulation> {
-  const profile = typeof o.profile === 'string' ? getProfile(o.profile)! : o.profile
+  const profile = profileOf(o.profile)
   const { external, auth } = brokerAccess(o)
   try {
     const shard = o.shard && { index: o.shard.index, count: o.shard.count }
-    const start = startSimulation({ devices: o.devices, gateways: o.gateways, profile, seed: o.seed, protocolVersion: o.protocol, shard }, { external, embedded: auth ? { auth } : undefined })
+    const gatewayLink = o.gatewayLink && linkConditions(o.gatewayLink)
+    const gatewayRoute = gatewayLink && ((t: BrokerTarget) => routeThrough(t, gatewayLink, deriveRng(o.seed, 'gateway-link')))
+    const start = startSimulation({ devices: o.devices, gateways: o.gateways, profile, seed: o.seed, protocolVersion: o.protocol, shard }, { external, embedded: auth ? { auth } : undefined, gatewayRoute })
     return await withDeadline(start, fleetStartBoundMs(o.devices), `starting the fleet (${o.devices} devices on ${o.gateways} gateways)`)
   } catch (err) {
     if (!external) throw err
@@ -128,6 +139,9 @@ export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellS
           qos: o.qos,
           clientIdPrefix: `${o.runId}-${run.repeat}-${run.index}`,
           reconnectPeriodMs: o.reconnectPeriodMs ?? 1000,
+          callerLink: o.callerLink && linkConditions(o.callerLink),
+          retry: cell.retry,
+          seed: o.seed,
         },
         (p) => {
           fault?.started()
