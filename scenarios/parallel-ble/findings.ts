@@ -51,7 +51,7 @@ export function parallelBleFindings(all: readonly CellResult[]): string[] {
         out.push(`${c.id}: one MQTTnet-style client, one call at a time: slow, ${rate}; ${c.roundsPastDeadline} of ${c.rounds} rounds ran past their deadline, and calls not started by then were never sent.${violations(c)}`)
         break
       case 'pool':
-        out.push(`${c.id}: ${c.clients.connections} connections, each serial: ${rate}. Throughput grows with the pool, paid in connections and in ${per(c.broker.subscribe + c.broker.unsubscribe, c.counts.sent)} SUBSCRIBE/UNSUBSCRIBE per call.${violations(c)}`)
+        out.push(`${c.id}: ${c.clients.connections} connections, each serial: ${rate}, paid in connections and in ${per(c.broker.subscribe + c.broker.unsubscribe, c.counts.sent)} SUBSCRIBE/UNSUBSCRIBE per call.${violations(c)}`)
         break
       case 'batch':
         out.push(`${c.id}: one request per gateway per step carries many device calls: ${rate}; a batch finishes with its slowest device, so call latency is the batch's.`)
@@ -62,7 +62,7 @@ export function parallelBleFindings(all: readonly CellResult[]): string[] {
       default:
         out.push(`${c.id}: ${rate}`)
     }
-    const r = retried(c)
+    const r = retried(c, cells)
     if (r) out.push(r)
   }
   // One knee per kind of pool cell (without retries, and per retry count).
@@ -73,12 +73,17 @@ export function parallelBleFindings(all: readonly CellResult[]): string[] {
   return out
 }
 
-/** What a cell's retries bought (calls that succeeded on a later attempt) and cost (attempts, packets, latency). */
-function retried(c: RpcCell): string | undefined {
+/** What a cell's retries bought (calls that succeeded on a later attempt) and cost (attempts, packets, latency, throughput beside the same cell without retries). */
+function retried(c: RpcCell, all: readonly RpcCell[]): string | undefined {
   const a = c.attempts
-  if (a === undefined || !(Number(c.labels.retries) > 0)) return undefined
+  const n = Number(c.labels.retries)
+  if (a === undefined || !(n > 0)) return undefined
   const extra = a.sent - (c.counts.sent - c.counts.dropped)
+  if (extra === 0) return `${c.id}: no call was retried: no failure the policy retries ended early enough for its backoff to finish before the round's deadline.`
   const packets = c.broker.subscribe + c.broker.unsubscribe + c.broker.publish
   const share = a.sent > 0 ? (packets * extra) / a.sent : 0
-  return `${c.id}: ${extra} retries for ${c.counts.sent} calls (${attemptsPerCall(c).toFixed(2)} attempts per call); ${a.retried} calls needed one, and ${a.retriedOk} of them then succeeded, so the retries turned ${pct(a.retriedOk, c.counts.sent)} of calls from failed into ok. Cost: about ${Math.round(share)} of the ${packets} broker packets (${c.broker.source === 'broker' ? 'counted by the broker' : 'sent by the clients'}) were retry attempts, and a retried call waits its backoff (call p99 ${formatMs(c.latencyUs.p99)}).`
+  const { retries: _r, ...labels } = c.labels
+  const plain = all.find((x) => x.status === 'ok' && x.labels.retries === undefined && JSON.stringify(x.labels) === JSON.stringify(labels))
+  const beside = plain ? ` Beside ${plain.id} (no retries): ${c.throughput.callsPerSec.toFixed(1)} against ${plain.throughput.callsPerSec.toFixed(1)} calls/s, errors ${pct(errorTotal(c.counts), c.counts.sent)} against ${pct(errorTotal(plain.counts), plain.counts.sent)} of calls, call p99 ${formatMs(c.latencyUs.p99)} against ${formatMs(plain.latencyUs.p99)}.` : ''
+  return `${c.id}: ${extra} retries for ${c.counts.sent} calls (${attemptsPerCall(c).toFixed(2)} attempts per call); ${a.retried} calls needed one, and ${a.retriedOk} of them then succeeded, so the retries turned ${pct(a.retriedOk, c.counts.sent)} of calls from failed into ok. Cost: about ${Math.round(share)} of the ${packets} broker packets (${c.broker.source === 'broker' ? 'counted by the broker' : 'sent by the clients'}) were retry attempts, and a retried call waits its backoff.${beside}`
 }
