@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { stopOn } from './stop.ts'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -39,5 +39,27 @@ describe('the run deadline', () => {
     await sleep(70)
     expect(stop.signal.aborted).toBe(false)
     expect(stop.exitCode).toBeUndefined()
+  })
+})
+
+describe('signals', () => {
+  it('takes the copy npm forwards of one Ctrl-C as the same press; a later one exits at once', async () => {
+    const lines: string[] = []
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+    const stop = stopOn('parallel-ble', { samePressMs: 50, write: (l) => void lines.push(l) })
+    try {
+      process.emit('SIGINT', 'SIGINT')
+      process.emit('SIGINT', 'SIGINT')
+      expect(stop.exitCode).toBe(130)
+      expect(exit).not.toHaveBeenCalled()
+      expect(lines).toHaveLength(1)
+      await sleep(80)
+      process.emit('SIGINT', 'SIGINT')
+      expect(exit).toHaveBeenCalledWith(130)
+      expect(lines[1]).toMatch(/SIGINT again: exiting at once/)
+    } finally {
+      stop.dispose()
+      exit.mockRestore()
+    }
   })
 })

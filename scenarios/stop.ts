@@ -1,10 +1,13 @@
 /**
  * How a run stops early. The first SIGINT/SIGTERM stops it gently (no new rounds or cells; rounds in
  * progress finish or time out; a partial result is written; exit 130/143) and a second one exits at
- * once. The run's deadline (its plan plus a fixed margin) stops it the same way with exit 1; if the
+ * once (a copy of the first arriving within SAME_PRESS_MS is not a second one: npm forwards it). The run's deadline (its plan plus a fixed margin) stops it the same way with exit 1; if the
  * run still has not ended `graceMs` later, `hardStop` writes what finished and the process exits.
  */
 import { SIGNAL_EXIT, takeOverSignals } from '../core/early-signals.ts'
+
+/** A second copy of the same signal within this long is the same press (npm forwards the terminal's). */
+export const SAME_PRESS_MS = 500
 
 export interface RunStop {
   readonly signal: AbortSignal
@@ -23,6 +26,8 @@ export interface StopOptions {
   /** Writes what finished and exits; called once, only if the run did not end in its grace. */
   hardStop?(reason: string): void
   write?(line: string): void
+  /** Default SAME_PRESS_MS. */
+  samePressMs?: number
 }
 
 export function stopOn(name: string, o: StopOptions = {}): RunStop {
@@ -37,11 +42,17 @@ export function stopOn(name: string, o: StopOptions = {}): RunStop {
     write(line)
     controller.abort(why)
   }
+  let firstSignal: { sig: NodeJS.Signals; at: number } | undefined
   function onSignal(sig: NodeJS.Signals): void {
+    // One Ctrl-C under `npm run` arrives twice: the terminal signals the whole foreground group and
+    // npm forwards its own copy to the child. A repeat of the same signal that soon is that press.
+    const now = Date.now()
+    if (firstSignal !== undefined && firstSignal.sig === sig && now - firstSignal.at < (o.samePressMs ?? SAME_PRESS_MS)) return
     if (controller.signal.aborted) {
       write(`\n${name}: ${sig} again: exiting at once, nothing more is written\n`)
       process.exit(SIGNAL_EXIT[sig] ?? 130)
     }
+    firstSignal = { sig, at: now }
     stop(SIGNAL_EXIT[sig] ?? 130, sig, `\n${name}: ${sig}: stopping; rounds in flight finish or time out, then a partial result is written (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to exit at once)\n`)
   }
   const deadline =
