@@ -220,3 +220,45 @@ export function validateParams(verb: Verb, params: unknown): { ok: true; value: 
     return { ok: false, error: { code: 'bad_request', message: 'write needs value: 1 to 512 bytes as a hex string' } }
   return { ok: true, value: { verb, characteristic, value: Buffer.from(p.value, 'hex') } }
 }
+
+// ---- telemetry (telemetry-vs-rpc) ------------------------------------------------------------
+
+/** Characteristics a device samples and can publish as telemetry, by name (the topic level) and GATT UUID. */
+export const TELEMETRY_CHARACTERISTICS = ['battery', 'temperature'] as const
+export type TelemetryCharacteristic = (typeof TELEMETRY_CHARACTERISTICS)[number]
+
+/** `fleet/{deviceId}/telemetry/{characteristic}`: a gateway publishes here for its device. */
+export const telemetryTopic = (deviceId: string, characteristic: TelemetryCharacteristic): string => `fleet/${deviceId}/telemetry/${characteristic}`
+/** One subscription receives every device's telemetry. */
+export const TELEMETRY_FILTER = 'fleet/+/telemetry/#'
+
+/**
+ * One telemetry message: `{"run","seq","n","at","value"}`. `at` is when the device took the sample
+ * (epoch ms with sub-ms precision), `seq` counts this stream's messages from 1 (a gap is a lost
+ * message), `n` is the sample's index from 0 (every sample is published: n = seq − 1; on change:
+ * the samples between two messages did not change), `run` tells one publishing run from another.
+ */
+export interface TelemetryMessage {
+  run: number
+  seq: number
+  n: number
+  at: number
+  value: number
+}
+
+export const encodeTelemetry = (m: TelemetryMessage): string => `{"run":${m.run},"seq":${m.seq},"n":${m.n},"at":${m.at.toFixed(3)},"value":${m.value}}`
+
+/** The message, or undefined for anything that is not one (never throws). */
+export function decodeTelemetry(payload: Buffer): TelemetryMessage | undefined {
+  let v: unknown
+  try {
+    v = JSON.parse(payload.toString('utf8'))
+  } catch {
+    return undefined
+  }
+  if (typeof v !== 'object' || v === null) return undefined
+  const { run, seq, n, at, value } = v as Record<string, unknown>
+  if (typeof run !== 'number' || typeof seq !== 'number' || typeof n !== 'number' || typeof at !== 'number' || typeof value !== 'number') return undefined
+  if (!Number.isInteger(seq) || seq < 1 || !Number.isInteger(n) || n < 0) return undefined
+  return { run, seq, n, at, value }
+}

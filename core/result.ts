@@ -7,11 +7,12 @@
 import type { BrokerCounts, ClientStats } from './counters.ts'
 import type { LatencySummary } from './histogram.ts'
 import type { SeriesPoint } from './series.ts'
+import type { TelemetryStats } from './telemetry.ts'
 
 export const SCHEMA_VERSION = 2
 
 export type CellStatus = 'ok' | 'deadlock' | 'failed'
-export const CELL_KINDS = ['rpc', 'channel', 'observe'] as const
+export const CELL_KINDS = ['rpc', 'channel', 'observe', 'telemetry'] as const
 export type CellKind = (typeof CELL_KINDS)[number]
 
 export interface CellCounts {
@@ -145,7 +146,28 @@ export interface ObservedPattern {
   members: string[]
 }
 
-export type CellResult = RpcCell | ChannelCell | ObserveCell
+/**
+ * telemetry-vs-rpc: one way of reading every device's characteristics at F Hz (labels `pattern`,
+ * `hz`). counts.sent = samples the caller should obtain (one per device, characteristic and
+ * period); ok = samples it obtained; errors and dropped = missed samples, by kind (core/telemetry.ts,
+ * loadgen/telemetry/accounting.ts). latencyUs = freshness: how old each value was when the caller
+ * got it; callsPerSec = samples obtained per second.
+ */
+export interface TelemetryCell extends CellCommon {
+  kind: 'telemetry'
+  throughput: { callsPerSec: number }
+  /** Freshness of the values received: receive time − sampled time, µs. */
+  latencyUs: LatencySummary
+  /** rpc: device error codes behind errors['device-error'] (the publishing patterns have none). */
+  deviceErrors: Record<string, number>
+  /** Packets the embedded broker handled during the cell (set-up included). */
+  broker?: CellBrokerCounts
+  telemetry: TelemetryStats
+  series: SeriesPoint[]
+  repeats?: RepeatFigures[]
+}
+
+export type CellResult = RpcCell | ChannelCell | ObserveCell | TelemetryCell
 export type ChannelRepeatFigures = RepeatFigures & { blockingP99: number }
 export type AnyRepeatFigures = RepeatFigures & { blockingP99?: number }
 
@@ -267,3 +289,4 @@ export interface RunResult {
 export const isRpcCell = (c: CellResult): c is RpcCell => c.kind === 'rpc'
 export const isChannelCell = (c: CellResult): c is ChannelCell => c.kind === 'channel'
 export const isObserveCell = (c: CellResult): c is ObserveCell => c.kind === 'observe'
+export const isTelemetryCell = (c: CellResult): c is TelemetryCell => c.kind === 'telemetry'

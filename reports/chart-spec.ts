@@ -17,7 +17,8 @@ export interface ChartSpec {
   explain: string
   /** percentile: values are 1/(1-p), drawn on a log scale and labelled as percentiles. */
   x: { kind: 'percentile' | 'seconds' | 'category'; label: string; categories?: string[] }
-  y: { label: string; unit: 'ms' | 'perSec' | 'count'; log: boolean }
+  /** ratio: a plain number shown with two decimals (messages per sample, CPU µs per sample, %). */
+  y: { label: string; unit: 'ms' | 'perSec' | 'count' | 'ratio'; log: boolean }
   /** Draw a dot at every point (sparse x). */
   points: boolean
   xs: number[]

@@ -7,6 +7,7 @@ import { poolCharts } from './charts-pool.ts'
 import { decodeHistogram } from '../core/histogram.ts'
 import type { SeriesPoint } from '../core/series.ts'
 import { channelCharts } from './charts-channel.ts'
+import { inTelemetryWords, telemetryCharts } from './charts-telemetry.ts'
 import { isChannelCell, type CellResult, type RunResult } from '../core/result.ts'
 import { align, BASELINE_DASH, colorOf, type ChartLine, type ChartSpec } from './chart-spec.ts'
 
@@ -123,6 +124,6 @@ export function reportCharts(result: RunResult, baseline?: RunResult): ChartSpec
   const o: Overlay = { cells: result.cells, baseline: baseline ? new Map(baseline.cells.map((c) => [c.id, c])) : undefined }
   const channel = result.cells.filter(isChannelCell)
   const base = baseline?.cells.filter(isChannelCell)
-  const charts = [spectrumChart(o), throughputChart(o), p99Chart(o), queueDepthChart(o), ...channelCharts(channel, base), ...poolCharts(result.cells, baseline?.cells)]
-  return charts.filter((c): c is ChartSpec => c !== undefined)
+  const charts = [spectrumChart(o), throughputChart(o), p99Chart(o), queueDepthChart(o), ...channelCharts(channel, base), ...poolCharts(result.cells, baseline?.cells), ...telemetryCharts(result.cells, baseline?.cells)]
+  return charts.filter((c): c is ChartSpec => c !== undefined).map((c) => inTelemetryWords(result.cells, c))
 }

@@ -2,7 +2,7 @@
 import { escapeHtml as esc } from './escape.ts'
 import type { MergedResult } from './merge.ts'
 import { errorRate, errorTotal } from '../core/accounting.ts'
-import type { CellResult, RunResult } from '../core/result.ts'
+import { isTelemetryCell, type CellResult, type RunResult, type TelemetryCell } from '../core/result.ts'
 import { formatMs } from './summary.ts'
 import type { LatencySummary } from '../core/histogram.ts'
 
@@ -42,6 +42,7 @@ const blockingOf = (c: CellResult): LatencySummary | undefined => (c.kind === 'c
 const uncorrectedOf = (c: CellResult): LatencySummary | undefined => (c.kind === 'channel' ? c.latencyUncorrectedUs : undefined)
 const deviceErrorsOf = (c: CellResult): Record<string, number> => (c.kind === 'channel' ? {} : c.deviceErrors)
 const serviceOf = (c: CellResult): LatencySummary | undefined => (c.kind === 'observe' ? c.serviceUs : undefined)
+const tel = (f: (c: TelemetryCell) => string) => (c: CellResult): string => (c.kind === 'telemetry' ? f(c) : '-')
 
 export function cellsTable(cells: readonly CellResult[], colors: ReadonlyMap<string, string>, baseline?: RunResult): string {
   const base = new Map(baseline?.cells.map((c) => [c.id, c]))
@@ -67,6 +68,14 @@ export function cellsTable(cells: readonly CellResult[], colors: ReadonlyMap<str
   if (some((c) => (blockingOf(c)?.count ?? 0) > 0)) {
     columns.push({ title: 'blocking p99', cell: (c) => ms(blockingOf(c), 'p99') }, { title: 'blocking max', cell: (c) => ms(blockingOf(c), 'max') })
   }
+  if (some(isTelemetryCell)) {
+    columns.push(
+      { title: 'msgs/sample', cell: tel((c) => num(c.telemetry.messagesPerSample, 2)) },
+      { title: 'bytes/sample', cell: tel((c) => num(c.telemetry.bytesPerSample, 0)) },
+      { title: 'caller CPU µs/sample', cell: tel((c) => num(c.telemetry.callerCpuUsPerSample, 1)) },
+      { title: 'missed', cell: tel((c) => `${(100 * c.telemetry.missedRate).toFixed(2)}%`) },
+    )
+  }
   columns.push(
     { title: 'sent', cell: (c) => num(c.counts.sent) },
     { title: 'ok', cell: (c) => num(c.counts.ok) },
@@ -80,7 +89,7 @@ export function cellsTable(cells: readonly CellResult[], colors: ReadonlyMap<str
     )
   }
   return `${table(cells, columns, 'cells-table')}
-<p class="caption">Latency of successful calls; calls/s counts successful calls. sent = ok + errors + dropped for every cell.</p>`
+<p class="caption">Latency of successful calls; calls/s counts successful calls${some(isTelemetryCell) ? ' (telemetry cells: freshness of the values received, and samples obtained per second)' : ''}. sent = ok + errors + dropped for every cell.</p>`
 }
 
 export function errorsTable(cells: readonly CellResult[]): string {

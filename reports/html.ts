@@ -81,7 +81,8 @@ function chartFigure(c: ChartSpec): string {
 function chartsSection(charts: readonly ChartSpec[], hasBaseline: boolean): string {
   if (charts.length === 0) return '<section id="charts"><h2>Charts</h2><p class="note">No cell recorded any calls, so there is nothing to chart.</p></section>'
   const pool = charts.filter((c) => c.id.startsWith('pool-'))
-  const channel = charts.filter((c) => c.x.kind === 'category' && !pool.includes(c))
+  const telemetry = charts.filter((c) => c.id.startsWith('telemetry-'))
+  const channel = charts.filter((c) => c.x.kind === 'category' && !pool.includes(c) && !telemetry.includes(c))
   const others = charts.filter((c) => c.x.kind !== 'category')
   const legend = hasBaseline ? '<p class="explain">Solid lines are this run; dashed lines in the same colour are the baseline. Click a legend entry to hide its line.</p>' : '<p class="explain">Click a legend entry to hide its line; hover to read values.</p>'
   return `<section id="charts"><h2>Charts</h2>
@@ -91,6 +92,7 @@ ${others.map(chartFigure).join('\n')}
 </div>
 ${channel.length > 0 ? `<h2>Channel capacity</h2>\n<div class="grid">\n${channel.map(chartFigure).join('\n')}\n</div>` : ''}
 ${pool.length > 0 ? `<h2>Pool size</h2>\n<div class="grid">\n${pool.map(chartFigure).join('\n')}\n</div>` : ''}
+${telemetry.length > 0 ? `<h2>Telemetry vs RPC, by sampling rate</h2>\n<div class="grid">\n${telemetry.map(chartFigure).join('\n')}\n</div>` : ''}
 </section>`
 }
 

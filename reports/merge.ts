@@ -13,6 +13,7 @@ import { mergeSeries, type SeriesPoint } from '../core/series.ts'
 import { UsageError } from '../core/cli-support.ts'
 import { accountingError, perSec } from '../core/accounting.ts'
 import { GAUGE_KEY as GAUGE } from '../core/counters.ts'
+import { telemetryStats } from '../core/telemetry.ts'
 import { SCHEMA_VERSION, type CellResult, type CellStatus, type RpcCell, type RunResult } from '../core/result.ts'
 import { evaluateThresholds } from './thresholds.ts'
 
@@ -133,6 +134,8 @@ export function mergeCells(parts: readonly CellResult[], timing: Timing): CellRe
     if (cell.kind === 'rpc') throughput.roundsPerSec = perSec(cell.rounds, elapsedMs)
   }
   cell.throughput = throughput as RpcCell['throughput']
+  // Its counts added up; its ratios (messages per sample, CPU per sample, …) are recomputed from them.
+  if (cell.kind === 'telemetry') cell.telemetry = telemetryStats(cell.counts, cell.telemetry)
   const broken = accountingError(cell)
   if (broken && cell.status !== 'failed') return { ...cell, status: 'failed', error: broken }
   return cell

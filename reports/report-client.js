@@ -15,7 +15,7 @@
   }
   var fmtY = function (unit, v) {
     if (v == null) return ''
-    return unit === 'ms' ? fmtMs(v) : num(v, unit === 'perSec' ? 1 : 0)
+    return unit === 'ms' ? fmtMs(v) : num(v, unit === 'perSec' ? 1 : unit === 'ratio' ? 2 : 0)
   }
   var fmtX = function (spec, x) {
     if (x == null) return ''

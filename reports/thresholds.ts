@@ -11,7 +11,7 @@ type Op = '<' | '<=' | '>' | '>=' | '='
 const LATENCY = { p50: 'p50', p90: 'p90', p99: 'p99', p999: 'p999', max: 'max' } as const
 const UNIT_US: Record<string, number> = { us: 1, ms: 1000, s: 1_000_000 }
 
-export const METRICS = ['p50', 'p90', 'p99', 'p999', 'max', 'roundP99', 'blockingP99', 'errorRate', 'deviceErrorRate', 'callsPerSec', 'roundsPerSec', 'protocolViolations'] as const
+export const METRICS = ['p50', 'p90', 'p99', 'p999', 'max', 'roundP99', 'blockingP99', 'errorRate', 'deviceErrorRate', 'missedRate', 'callsPerSec', 'roundsPerSec', 'protocolViolations'] as const
 export type Metric = (typeof METRICS)[number]
 
 export interface Threshold {
@@ -55,6 +55,9 @@ export function metricOf(c: CellResult, metric: Metric): number | undefined {
       return errorRate(c.counts)
     case 'deviceErrorRate':
       return deviceErrorRate(c.counts)
+    case 'missedRate':
+      // telemetry-vs-rpc: samples not obtained (every error kind and dropped) per sample due.
+      return c.kind === 'telemetry' ? c.telemetry.missedRate : undefined
     case 'callsPerSec':
       return c.throughput.callsPerSec
     case 'roundsPerSec':

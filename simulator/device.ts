@@ -4,6 +4,7 @@ import { drawFailure, sample, type DeviceProfile } from './profiles.ts'
 import { rpcError, type ErrorCode, type RpcOutcome, type VerbParams } from '../core/protocol.ts'
 import type { Radio } from './radio.ts'
 import { deriveRng, hash32, type Rng } from '../core/rng.ts'
+import { DeviceSensors } from './telemetry/sensors.ts'
 
 export type DeviceState = 'disconnected' | 'connecting' | 'connected'
 
@@ -26,13 +27,19 @@ export class Device {
   /** Bumped by close(); an open that started under an older epoch was aborted. */
   private epoch = 0
   private written: Map<string, Buffer> | undefined
+  private sensorSet: DeviceSensors | undefined
 
   constructor(
     readonly id: string,
     private readonly ctx: DeviceContext,
-    seed: number,
+    private readonly seed: number,
   ) {
     this.rng = deriveRng(seed, id)
+  }
+
+  /** Battery and temperature (telemetry/sensor.ts): what `read` answers for them unless written, and what telemetry publishes. */
+  get sensors(): DeviceSensors {
+    return (this.sensorSet ??= new DeviceSensors(this.id, this.seed))
   }
 
   call(params: VerbParams): Promise<RpcOutcome> {
@@ -106,6 +113,9 @@ export class Device {
     if (this.state !== 'connected') return rpcError('not_connected', `${this.id}: connection closed during read`)
     if (failure !== undefined) return rpcError(failure, `${this.id}: GATT read of ${characteristic} failed`)
     const stored = this.written?.get(characteristic)
+    // A sensor is sampled as the read completes: its value, when it was taken, and the read's number.
+    const sensed = stored === undefined ? this.sensors.read(characteristic, this.ctx.clock.now()) : undefined
+    if (sensed !== undefined) return { ok: true, result: { characteristic, ...sensed } }
     return { ok: true, result: { characteristic, value: (stored ?? this.defaultValue(characteristic)).toString('hex') } }
   }
 
@@ -132,9 +142,9 @@ export class Device {
     return { ok: true, result: { state: 'disconnected' } }
   }
 
+  /** Characteristics without a sensor (battery and temperature have one) read a constant of the device. */
   private defaultValue(characteristic: string): Buffer {
     const h = hash32(characteristic, hash32(this.id))
-    if (characteristic === '2a19') return Buffer.from([20 + (h % 81)]) // battery %
     const b = Buffer.alloc(4)
     b.writeUInt32BE(h)
     return b

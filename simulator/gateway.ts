@@ -12,6 +12,7 @@ import * as wire from '../core/protocol.ts'
 import { Radio } from './radio.ts'
 import { WriteCoalescer } from '../core/write-coalescer.ts'
 import type { Convention as RecordedConvention, FleetRecorder, Served } from './observe/recorder.ts'
+import { TelemetryPublisher } from './telemetry/publisher.ts'
 
 export interface GatewayOptions {
   gatewayId: string
@@ -66,6 +67,8 @@ export class Gateway {
   private readonly batchTopic: string
   /** The PUBACK and a reply that is ready within the same turn leave in one socket write. */
   private readonly writes = new WriteCoalescer()
+  /** Publishes its devices' telemetry when a run asks for it (telemetry-vs-rpc); idle otherwise. */
+  readonly telemetry: TelemetryPublisher
 
   constructor(private readonly opts: GatewayOptions) {
     this.id = opts.gatewayId
@@ -74,6 +77,13 @@ export class Gateway {
     this.batchTopic = wire.batchTopic(this.id)
     const ctx: DeviceContext = { gatewayId: this.id, clock: opts.clock ?? realClock, radio: this.radio, profile: opts.profile }
     for (const id of opts.deviceIds) this.devices.set(id, new Device(id, ctx, opts.seed))
+    this.telemetry = new TelemetryPublisher([...this.devices.values()], {
+      clock: ctx.clock,
+      publish: (topic, payload, qos) => void this.client?.publish(topic, payload, { qos }, () => {}),
+      hold: () => {
+        if (this.client !== undefined) this.writes.hold(this.client)
+      },
+    })
   }
 
   get protocolVersion(): 4 | 5 | undefined {
@@ -126,6 +136,7 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
+    this.telemetry.stop()
     const client = this.client
     if (client === undefined) return
     this.client = undefined

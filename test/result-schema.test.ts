@@ -13,6 +13,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 /** Small runs per scenario; a scenario not listed here runs with --quick. */
 const SMALL: Record<string, string[]> = {
   'parallel-ble': ['--devices', '12', '--gateways', '2', '--users', '2', '--duration', '500ms', '--timeout', '400ms', '--pool-size', '2'],
+  'telemetry-vs-rpc': ['--devices', '6', '--gateways', '2', '--hz', '2,5', '--duration', '1s'],
 }
 
 describe('every result the scenarios write validates against reports/result.schema.json', () => {

@@ -6,7 +6,8 @@
  */
 import { createHistogram, encodeHistogram, recordUs, summarize, type LatencySummary } from '../../core/histogram.ts'
 import type { SeriesPoint } from '../../core/series.ts'
-import { emptyChannelMeasures, SCHEMA_VERSION, type CellResult, type ChannelCell, type ChannelSeriesPoint, type RpcCell, type RunResult } from '../../core/result.ts'
+import { emptyChannelMeasures, SCHEMA_VERSION, type CellResult, type ChannelCell, type ChannelSeriesPoint, type RpcCell, type RunResult, type TelemetryCell } from '../../core/result.ts'
+import { emptyTelemetryMeasures, telemetryStats, type TelemetryMeasures } from '../../core/telemetry.ts'
 
 /** The cell as an RPC cell; throws (failing the test) when it is missing or of another kind. */
 export function rpc(c: CellResult | undefined): RpcCell {
@@ -206,4 +207,60 @@ export function hostileResult(): RunResult {
   r.environment.git = PAYLOADS[1]
   r.environment.broker.kind = PAYLOADS[2]
   return r
+}
+
+export interface TelemetrySpec {
+  pattern: 'rpc' | 'telemetry' | 'report-by-exception'
+  hz: number
+  /** Samples due; `missed` of them not obtained (as errors of `missedAs`, default timeout / lost). */
+  sent: number
+  missed?: number
+  missedAs?: string
+  /** Freshness of the samples received: the bulk at freshUs, a tail of 2% at p99Us (so p99 reads p99Us). */
+  freshUs?: number
+  p99Us?: number
+  measures?: Partial<TelemetryMeasures>
+  status?: TelemetryCell['status']
+  error?: string
+  seconds?: number
+}
+
+/** A telemetry-vs-rpc cell: id `${pattern}-${hz}hz`, labels { pattern, hz }, ratios derived from the counts. */
+export function telemetryCellOf(spec: TelemetrySpec): TelemetryCell {
+  const missed = spec.missed ?? 0
+  const ok = spec.sent - missed
+  const kind = spec.missedAs ?? (spec.pattern === 'rpc' ? 'timeout' : 'lost')
+  const counts = { sent: spec.sent, ok, dropped: 0, errors: missed > 0 ? { [kind]: missed } : {} }
+  const fresh = spec.freshUs ?? 1000
+  const tail = Math.max(1, Math.ceil(ok / 50))
+  const samples = Array.from({ length: ok }, (_, i) => (i < tail ? (spec.p99Us ?? fresh * 3) : fresh))
+  const seconds = spec.seconds ?? 3
+  const published = spec.pattern === 'report-by-exception' ? Math.round(spec.sent * 0.1) : spec.sent
+  const perMsg = spec.pattern === 'rpc' ? 4 : 2
+  const m: TelemetryMeasures = {
+    ...emptyTelemetryMeasures(),
+    published,
+    received: published - (spec.pattern === 'rpc' ? 0 : missed),
+    brokerPublishIn: (perMsg / 2) * published,
+    brokerPublishOut: (perMsg / 2) * published,
+    brokerPayloadIn: 50 * perMsg * published,
+    brokerPayloadOut: 50 * perMsg * published,
+    callerCpuUs: (spec.pattern === 'rpc' ? 30 : 12) * ok,
+    loadMs: seconds * 1000,
+    ...spec.measures,
+  }
+  return {
+    kind: 'telemetry',
+    id: `${spec.pattern}-${spec.hz}hz`,
+    labels: { pattern: spec.pattern, hz: spec.hz },
+    status: spec.status ?? 'ok',
+    ...(spec.error ? { error: spec.error } : {}),
+    counts,
+    elapsedMs: seconds * 1000,
+    throughput: { callsPerSec: Math.round((ok / seconds) * 100) / 100 },
+    latencyUs: summaryOf(samples),
+    deviceErrors: counts.errors['device-error'] ? { gatt_error: counts.errors['device-error'] } : {},
+    telemetry: telemetryStats(counts, m),
+    series: seriesOf(samples, missed, seconds, false),
+  }
 }
