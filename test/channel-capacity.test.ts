@@ -85,7 +85,7 @@ describe('npm run scenario -- channel-capacity (real sockets, a real worker)', (
     [['--fault-for', '2s', '--fault-every', '1s'], /--fault-for \(2000 ms\) must not exceed --fault-every \(1000 ms\)/],
     [['--deadlock-cell', 'maybe'], /--deadlock-cell must be one of on, off, got "maybe"/],
     [['--duration', '10parsecs'], /--duration must be a duration like 500ms, 10s or 2m/],
-    [['--broker', 'mqtts://127.0.0.1:1', '--faults', 'cut'], /--faults cut and slow-link .* need an mqtt:\/\/ broker/],
+    [['--caller-link', 'rtt=fast'], /--caller-link: rtt must be a time like 40ms/],
     [['--broker', 'mqtt://127.0.0.1:1'], /cannot connect to --broker mqtt:\/\/127.0.0.1:1/],
   ])('refuses %j with exit 2, one line, and no result', async (args, message) => {
     const out = join(tempDir(), 'never')

@@ -1,4 +1,5 @@
 /** SIGINT and SIGTERM work in every phase of a run: start-up, waiting, a cell, writing; and through npm run. */
+import { SAME_PRESS_MS } from '../scenarios/stop.ts'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -31,7 +32,8 @@ function interrupt(command: string[], signals: NodeJS.Signals[], afterMs: number
     let sentAt = 0
     setTimeout(() => {
       sentAt = Date.now()
-      signals.forEach((s, i) => setTimeout(() => child.kill(s), i * 200))
+      // Past the same-press window (a copy of one Ctrl-C that npm forwards is not a second press).
+      signals.forEach((s, i) => setTimeout(() => child.kill(s), i * (SAME_PRESS_MS + 300)))
     }, afterMs)
     child.on('close', (code) => {
       clearTimeout(kill)
@@ -70,7 +72,7 @@ describe('stopping a run with signals', () => {
   it('a second Ctrl-C exits at once without writing', async () => {
     const out = join(dir, 'twice')
     // Slow opens and a long deadline keep the rounds in flight for seconds after the first SIGINT,
-    // so the second one (200 ms later) surely lands before the partial result is written.
+    // so the second one (800 ms later) surely lands before the partial result is written.
     const r = await interrupt([...SCENARIO, ...LONG_RUN, '--profile', 'ble-flaky', '--timeout', '5s', '--out', out], ['SIGINT', 'SIGINT'], 4000)
     expect(r.code, r.stderr).toBe(130)
     expect(r.stderr).toMatch(/SIGINT again: exiting at once/)
