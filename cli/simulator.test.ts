@@ -22,7 +22,7 @@ describe('npm run simulator', () => {
     [['--gateways', '0'], /--gateways must be a whole number from 1/],
     [['--profile', 'nope'], /--profile must be one of ble-default, ble-flaky, instant/],
     [['--port', '70000'], /--port must be a whole number from 0 to 65535/],
-    [['--broker', 'http://x'], /--broker: broker URL scheme http: is not supported/],
+    [['--broker', 'http://x'], /--broker: broker URL scheme http: is not supported; use mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\//],
     [['--broker', 'mqtt://127.0.0.1:1'], /cannot start the fleet on mqtt:\/\/127.0.0.1:1/],
     [['--auth', 'nocolon'], /--auth must be user:password/],
     [['--frobnicate'], /unknown option --frobnicate/],

@@ -14,7 +14,8 @@ import { observeResult, writeRecording } from '../scenarios/observe/record.ts'
 import { fleetEnv, runWrapped } from '../scenarios/observe/wrap.ts'
 import { FleetRecorder } from '../simulator/observe/recorder.ts'
 import { startSimulation, type Simulation } from '../simulator/fleet.ts'
-import { parseBrokerUrl } from '../core/mqtt-connect.ts'
+import { BROKER_SCHEMES, parseBrokerUrl } from '../core/mqtt-connect.ts'
+import { checkOpenFiles, isOutOfFiles, outOfFilesMessage, openFilesLimit } from '../core/open-files.ts'
 import { profileChoice, profileLabel, profileNames, profileOf } from '../simulator/profiles.ts'
 import * as wire from '../core/protocol.ts'
 
@@ -27,17 +28,18 @@ async function main(): Promise<number> {
     .usage('$0 [options]\n\nRuns an MQTT broker (embedded Aedes, or --broker) and a fleet of simulated BLE devices.')
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'address the embedded broker binds' })
     .option('port', { type: 'string', default: '1883', describe: 'port of the embedded broker (0 = any free port)' })
+    .option('ws-port', { type: 'string', describe: 'also serve MQTT over WebSocket on this port of --host (0 = any free port); clients use ws://host:port/mqtt' })
     .option('devices', { type: 'string', default: '200', describe: 'simulated BLE devices' })
     .option('gateways', { type: 'string', default: '4', describe: 'gateways sharing the devices' })
     .option('profile', { type: 'string', default: 'ble-default', describe: `device profile: a built-in (${profileNames().join(', ')}) or the path of a profile JSON file (README, Device profiles)` })
     .option('seed', { type: 'string', default: '1', describe: 'seed for device behaviour (same seed, same outcomes)' })
     .option('radio-slots', { type: 'string', describe: 'concurrent connection attempts per gateway (default: the profile\'s)' })
     .option('max-payload', { type: 'string', default: '65536', describe: 'largest request in bytes' })
-    .option('broker', { type: 'string', describe: 'attach the fleet to this external broker (mqtt:// or mqtts://) instead' })
+    .option('broker', { type: 'string', describe: `attach the fleet to this external broker (${BROKER_SCHEMES}) instead` })
     .option('username', { type: 'string', describe: 'username for --broker' })
     .option('password', { type: 'string', describe: 'password for --broker' })
-    .option('ca', { type: 'string', describe: 'PEM file of the CA that signed the mqtts:// --broker\'s certificate' })
-    .option('cert', { type: 'string', describe: 'PEM client certificate for an mqtts:// --broker that requires one (with --key)' })
+    .option('ca', { type: 'string', describe: 'PEM file of the CA that signed the mqtts:// or wss:// --broker\'s certificate' })
+    .option('cert', { type: 'string', describe: 'PEM client certificate for an mqtts:// or wss:// --broker that requires one (with --key)' })
     .option('key', { type: 'string', describe: 'PEM private key of --cert' })
     .option('auth', { type: 'string', describe: 'user:password of the caller; locks the embedded broker down (per-gateway credentials and topic ACLs)' })
     .option('protocol', { type: 'string', default: 'auto', describe: 'MQTT version of the gateways: auto, 4 (3.1.1) or 5' })
@@ -58,6 +60,8 @@ async function main(): Promise<number> {
   const profile = profileOf(profileChosen)
   const seed = integer('seed', argv.seed, 0, 2 ** 32 - 1)
   const port = integer('port', argv.port, 0, 65535)
+  const wsPort = argv.wsPort === undefined ? undefined : integer('ws-port', argv.wsPort, 0, 65535)
+  if (wsPort !== undefined && wsPort !== 0 && wsPort === port) throw new UsageError(`--ws-port ${wsPort} is also --port: give the WebSocket listener a port of its own (0 = any free port)`)
   const radioSlots = argv.radioSlots === undefined ? undefined : integer('radio-slots', argv.radioSlots, 1, 100_000)
   const maxPayloadBytes = integer('max-payload', argv.maxPayload, 256, 256 * 1024 * 1024)
   const protocol = oneOf('protocol', argv.protocol, ['auto', '4', '5'] as const)
@@ -67,6 +71,10 @@ async function main(): Promise<number> {
   const tls = { ca: pemFile('ca', argv.ca), cert: pemFile('cert', argv.cert), key: pemFile('key', argv.key) }
   const broker = argv.broker === undefined ? undefined : brokerUrl('broker', argv.broker)
   const { external } = brokerAccess({ broker, username: argv.username, password: argv.password, auth, ...tls })
+  if (external && wsPort !== undefined) throw new UsageError('--ws-port opens a WebSocket listener on the embedded broker; with --broker, point WebSocket clients at the broker\'s own ws:// URL')
+  // Each gateway holds one socket, and on the embedded broker the broker's end of it too.
+  const perGateway = external ? 1 : 2
+  checkOpenFiles(Math.ceil(gateways / (shard?.count ?? 1)) * perGateway, `--gateways ${gateways}${external ? '' : ' on the embedded broker'}`, 'fewer --gateways')
   const command = ((argv['--'] as unknown[] | undefined) ?? []).map(String)
   const thresholds = [...(argv.threshold ?? [])]
   const rec = recordingOptions(argv.record, command, thresholds, oneOf('group-by', argv.groupBy, ['client', 'client-prefix'] as const))
@@ -79,10 +87,12 @@ async function main(): Promise<number> {
   try {
     sim = await startSimulation(
       { devices, gateways, profile, seed, radioSlots, maxPayloadBytes, protocolVersion: protocol === 'auto' ? 'auto' : protocol === '5' ? 5 : 4, shard, recorder },
-      { external, embedded: { host: argv.host, port, auth } },
+      { external, embedded: { host: argv.host, port, wsPort, auth, onServerError: serverErrorReporter() } },
     )
   } catch (err) {
     const e = err as NodeJS.ErrnoException
+    if (isOutOfFiles(e)) throw new UsageError(e.message.startsWith('out of file descriptors') ? e.message : outOfFilesMessage(openFilesLimit(), e.code as 'EMFILE'))
+    if (e.code === 'EADDRINUSE' && wsPort !== undefined && (e as { port?: number }).port === wsPort) throw new UsageError(`--ws-port ${wsPort} on ${argv.host} is in use; pick another (0 = any free port)`)
     if (e.code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${argv.host} is in use; pick another with --port (0 = any free port)`)
     if (e.code === 'EADDRNOTAVAIL') throw new UsageError(`--host ${argv.host} is not an address of this machine`)
     throw new UsageError(`cannot start the fleet on ${external?.url ?? 'the embedded broker'}: ${e.message}; check --broker and credentials`)
@@ -111,14 +121,18 @@ function printBanner(sim: Simulation, profile: string, seed: number, caller: str
   const gws = sim.fleet.gateways
   const v5 = gws.every((g) => g.protocolVersion === 5)
   const first = gws[0]?.devices.keys().next().value ?? 'ble-0001'
+  const overWs = parseBrokerUrl(sim.brokerUrl).transport === 'ws'
   // A locked-down broker refuses the two-connection demo (the publisher does not own fleet/reply/demo).
-  const tryIt = caller !== undefined
-    ? `  mosquitto_sub -h ${host} -p ${port} -u ${caller} -P <password> -t '${wire.REGISTRY_FILTER}' -v -C ${gws.length} -W 5`
-    : v5
-      ? `  mosquitto_rr -h ${host} -p ${port} -V mqttv5 -t ${wire.requestTopic(first, 'info')} -e fleet/reply/demo -m '{}'`
-      : `  mosquitto_sub -h ${host} -p ${port} -t fleet/reply/demo -C 1 -W 10 & sleep 0.5; mosquitto_pub -h ${host} -p ${port} -q 1 -t ${wire.requestTopic(first, 'info')} -m '{"id":"1","replyTo":"fleet/reply/demo","params":{}}'`
+  const tryIt = overWs
+    ? `  (the mosquitto clients speak TCP only: point them at the broker's mqtt:// listener, or use a WebSocket MQTT client on ${sim.brokerUrl})`
+    : caller !== undefined
+      ? `  mosquitto_sub -h ${host} -p ${port} -u ${caller} -P <password> -t '${wire.REGISTRY_FILTER}' -v -C ${gws.length} -W 5`
+      : v5
+        ? `  mosquitto_rr -h ${host} -p ${port} -V mqttv5 -t ${wire.requestTopic(first, 'info')} -e fleet/reply/demo -m '{}'`
+        : `  mosquitto_sub -h ${host} -p ${port} -t fleet/reply/demo -C 1 -W 10 & sleep 0.5; mosquitto_pub -h ${host} -p ${port} -q 1 -t ${wire.requestTopic(first, 'info')} -m '{"id":"1","replyTo":"fleet/reply/demo","params":{}}'`
   const lines = [
     `broker   ${sim.brokerUrl}  (${sim.broker ? `embedded Aedes ${sim.broker.version}, MQTT 3.1.1` : `external, gateways speak MQTT ${v5 ? '5' : '3.1.1'}`})`,
+    ...(sim.broker?.wsUrl === undefined ? [] : [`ws       ${sim.broker.wsUrl}  (MQTT over WebSocket, subprotocol mqtt, any path)`]),
     `fleet    ${sim.fleet.deviceCount} devices on ${gws.length} gateways, profile ${profile}, seed ${seed}`,
     ...gws.map((g) => {
       const ids = [...g.devices.keys()]
@@ -135,6 +149,17 @@ function printBanner(sim: Simulation, profile: string, seed: number, caller: str
     recording ? 'ready, recording every call. Ctrl-C to stop and write the result.' : 'ready. Ctrl-C to stop.',
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
+}
+
+/** Prints, once, why the embedded broker could not accept a connection (EMFILE names the limit and the fix). */
+function serverErrorReporter(): (err: NodeJS.ErrnoException) => void {
+  let told = false
+  return (err) => {
+    if (told) return
+    told = true
+    const why = isOutOfFiles(err) ? outOfFilesMessage(openFilesLimit(), err.code as 'EMFILE') : err.message
+    process.stderr.write(`simulator: warning: the broker refused a connection: ${why}\n`)
+  }
 }
 
 /** A PEM file path that this process can read, or a one-line usage error. */

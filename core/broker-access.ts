@@ -22,7 +22,7 @@ export function callerCredentials(name: string, raw: unknown): Credentials {
   return c
 }
 
-/** `--broker URL`: returned as given once it parses. */
+/** `--broker URL` (mqtt://, mqtts://, ws:// or wss://): returned as given once it parses. */
 export function brokerUrl(name: string, raw: string): string {
   try {
     parseBrokerUrl(raw)
@@ -37,7 +37,7 @@ export interface BrokerAccessOptions {
   username?: string | undefined
   password?: string | undefined
   auth?: Credentials | undefined
-  /** PEM file paths for an mqtts:// broker. */
+  /** PEM file paths for an mqtts:// or wss:// broker. */
   ca?: string | undefined
   cert?: string | undefined
   key?: string | undefined
@@ -48,15 +48,15 @@ export function brokerAccess(o: BrokerAccessOptions): { external: BrokerTarget |
   const tlsGiven = o.ca !== undefined || o.cert !== undefined || o.key !== undefined
   if ((o.cert === undefined) !== (o.key === undefined)) throw new UsageError('--cert and --key go together: give both for a client certificate, or neither')
   if (o.broker === undefined) {
-    if (tlsGiven) throw new UsageError('--ca, --cert and --key apply to an mqtts:// --broker; the embedded broker speaks plain MQTT on loopback')
+    if (tlsGiven) throw new UsageError('--ca, --cert and --key apply to an mqtts:// or wss:// --broker; the embedded broker speaks plain MQTT on loopback')
     return { external: undefined, auth: o.auth }
   }
   if (o.auth !== undefined) throw new UsageError('--auth locks down the embedded broker; for --broker give its credentials with --username and --password')
-  if (tlsGiven && !parseBrokerUrl(brokerUrl('broker', o.broker)).secure) throw new UsageError('--ca, --cert and --key apply to an mqtts:// --broker; use mqtts://host:8883')
+  if (tlsGiven && !parseBrokerUrl(brokerUrl('broker', o.broker)).secure) throw new UsageError('--ca, --cert and --key apply to an mqtts:// or wss:// --broker; use mqtts://host:8883 or wss://host:443/mqtt')
   return { external: { url: o.broker, username: o.username, password: o.password, ca: o.ca, cert: o.cert, key: o.key }, auth: undefined }
 }
 
 /** The one message for a broker that cannot be reached, before any load. */
 export function unreachableBroker(url: string, err: unknown): UsageError {
-  return new UsageError(`cannot connect to --broker ${url}: ${(err as Error).message}; check the URL, that the broker runs, --username/--password, and for mqtts:// --ca/--cert/--key`)
+  return new UsageError(`cannot connect to --broker ${url}: ${(err as Error).message}; check the URL, that the broker runs, --username/--password, and for mqtts:// or wss:// --ca/--cert/--key`)
 }

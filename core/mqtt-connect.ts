@@ -1,18 +1,22 @@
 /**
  * Opens MQTT.js clients the way every fleetbench socket must be opened: TCP_NODELAY set (without
  * it a QoS 1 round trip waits ~40 ms for Nagle + delayed ACK), a bounded connect time, and an
- * optional MQTT 5 → 3.1.1 fallback for brokers such as Aedes that speak only 3.1.1.
+ * optional MQTT 5 → 3.1.1 fallback for brokers such as Aedes that speak only 3.1.1. Over TCP
+ * (mqtt://), TLS (mqtts://) or WebSocket (ws://, wss://; ws-stream.ts), on the same sockets.
  */
 import net from 'node:net'
 import tls from 'node:tls'
 import { readFileSync } from 'node:fs'
+import type { Duplex } from 'node:stream'
 import { MqttClient, type IClientOptions } from 'mqtt'
+import { DEFAULT_WS_PATH, openWebSocketStream } from './ws-stream.ts'
+import { explainOutOfFiles, nearOpenFilesLimit, openFilesLimit, outOfFilesMessage } from './open-files.ts'
 
 export interface BrokerTarget {
   url: string
   username?: string
   password?: string
-  /** PEM file paths for mqtts:// */
+  /** PEM file paths for mqtts:// and wss:// */
   ca?: string
   cert?: string
   key?: string
@@ -40,6 +44,22 @@ export interface ParsedUrl {
   secure: boolean
   host: string
   port: number
+  /** `ws` for ws:// and wss:// (MQTT over WebSocket), `tcp` for mqtt:// and mqtts://. */
+  transport: 'tcp' | 'ws'
+  /** WebSocket only: the upgrade request's path and query; DEFAULT_WS_PATH when the URL names none. */
+  path: string
+}
+
+/** The schemes a broker URL may have, for messages. */
+export const BROKER_SCHEMES = 'mqtt://, mqtts://, ws:// or wss://'
+
+const SCHEMES: Record<string, Pick<ParsedUrl, 'secure' | 'transport'> & { port: number }> = {
+  'mqtt:': { secure: false, transport: 'tcp', port: 1883 },
+  'tcp:': { secure: false, transport: 'tcp', port: 1883 },
+  'mqtts:': { secure: true, transport: 'tcp', port: 8883 },
+  'ssl:': { secure: true, transport: 'tcp', port: 8883 },
+  'ws:': { secure: false, transport: 'ws', port: 80 },
+  'wss:': { secure: true, transport: 'ws', port: 443 },
 }
 
 /** Throws an Error whose message names the problem and the expected form. */
@@ -48,17 +68,26 @@ export function parseBrokerUrl(url: string): ParsedUrl {
   try {
     u = new URL(url)
   } catch {
-    throw new Error(`broker URL ${JSON.stringify(url)} is not a URL; expected mqtt://host:port or mqtts://host:port`)
+    throw new Error(`broker URL ${JSON.stringify(url)} is not a URL; expected mqtt://host:port, mqtts://host:port, ws://host:port/mqtt or wss://host:port/mqtt`)
   }
-  const secure = u.protocol === 'mqtts:' || u.protocol === 'ssl:'
-  if (!secure && u.protocol !== 'mqtt:' && u.protocol !== 'tcp:')
-    throw new Error(`broker URL scheme ${u.protocol} is not supported; use mqtt:// or mqtts://`)
-  if (u.hostname === '') throw new Error(`broker URL ${JSON.stringify(url)} has no host; expected mqtt://host:port`)
-  const port = u.port === '' ? (secure ? 8883 : 1883) : Number(u.port)
-  return { secure, host: u.hostname.replace(/^\[|\]$/g, ''), port }
+  const scheme = SCHEMES[u.protocol]
+  if (scheme === undefined) throw new Error(`broker URL scheme ${u.protocol} is not supported; use ${BROKER_SCHEMES}`)
+  if (u.hostname === '') throw new Error(`broker URL ${JSON.stringify(url)} has no host; expected ${u.protocol}//host:port`)
+  const port = u.port === '' ? scheme.port : Number(u.port)
+  // WHATWG URLs give ws://host:9001 the path "/" as well: look at the text for a path actually written.
+  const written = /^[^:]+:\/\/[^/?#]*(\/[^?#]*)?/.exec(url)?.[1]
+  const path = scheme.transport === 'ws' ? `${written === undefined ? DEFAULT_WS_PATH : u.pathname}${u.search}` : ''
+  return { ...scheme, port, host: u.hostname.replace(/^\[|\]$/g, ''), path }
 }
 
-function streamBuilder(target: BrokerTarget, parsed: ParsedUrl): () => net.Socket {
+/** The URL a WebSocket client opens for a parsed ws:// or wss:// broker URL. */
+export function webSocketUrl(parsed: ParsedUrl): string {
+  const host = parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host
+  return `${parsed.secure ? 'wss' : 'ws'}://${host}:${parsed.port}${parsed.path}`
+}
+
+/** The TCP or TLS socket to the broker (or to `via`), TCP_NODELAY set; a WebSocket runs over it too. */
+function socketOpener(target: BrokerTarget, parsed: ParsedUrl): () => net.Socket {
   const to = target.via ?? parsed
   if (!parsed.secure) return () => net.createConnection({ host: to.host, port: to.port, noDelay: true })
   const read = (p: string | undefined): Buffer | undefined => (p === undefined ? undefined : readFileSync(p))
@@ -70,6 +99,13 @@ function streamBuilder(target: BrokerTarget, parsed: ParsedUrl): () => net.Socke
     socket.setNoDelay(true)
     return socket
   }
+}
+
+function streamBuilder(target: BrokerTarget, parsed: ParsedUrl): () => Duplex {
+  const open = socketOpener(target, parsed)
+  if (parsed.transport === 'tcp') return open
+  const url = webSocketUrl(parsed)
+  return () => openWebSocketStream(url, open)
 }
 
 function connectOnce(target: BrokerTarget, parsed: ParsedUrl, version: 4 | 5, opts: ConnectOptions): Promise<MqttClient> {
@@ -94,9 +130,9 @@ function connectOnce(target: BrokerTarget, parsed: ParsedUrl, version: 4 | 5, op
       client.end(true)
       reject(err)
     }
-    // MQTT.js's own connect timer says only "connack timeout": say whose and how long.
-    const onError = (err: Error): void => fail(err.message === 'connack timeout' ? noConnack() : err)
-    const onClose = (): void => fail(new Error(`connection to ${target.url} closed before CONNACK`))
+    // MQTT.js's own connect timer says only "connack timeout": say whose and how long. EMFILE names the limit and the fix.
+    const onError = (err: Error): void => fail(err.message === 'connack timeout' ? noConnack() : (droppedForFiles(err) ?? (explainOutOfFiles(err) as Error)))
+    const onClose = (): void => fail(droppedForFiles(undefined) ?? new Error(`connection to ${target.url} closed before CONNACK`))
     const onConnect = (): void => {
       cleanup()
       client.options.reconnectPeriod = opts.reconnectPeriod ?? 0
@@ -125,6 +161,17 @@ export async function connectMqtt(target: BrokerTarget, opts: ConnectOptions = {
     if (isRefusedForProtocol(err)) return connectOnce(target, parsed, 4, opts)
     throw err
   }
+}
+
+/**
+ * A connection closed or reset before CONNACK while this process is out of descriptors was most
+ * likely dropped by an in-process server that could not accept it (libuv drops such connections
+ * silently; open-files.ts): that is EMFILE, not a broker's refusal.
+ */
+function droppedForFiles(err: Error | undefined): Error | undefined {
+  if (err !== undefined && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') return undefined
+  const limit = openFilesLimit()
+  return nearOpenFilesLimit(16, limit) ? Object.assign(new Error(outOfFilesMessage(limit)), { code: 'EMFILE' }) : undefined
 }
 
 function isRefusedForProtocol(err: unknown): boolean {

@@ -71,7 +71,7 @@ export interface CommonOptions {
   password: string | undefined
   /** Locks the embedded broker down; this user is the callers' (written to results without its password). */
   auth: Credentials | undefined
-  /** PEM file paths for an mqtts:// --broker. */
+  /** PEM file paths for an mqtts:// or wss:// --broker. */
   ca: string | undefined
   cert: string | undefined
   key: string | undefined
@@ -103,7 +103,7 @@ export const commonSpecs = {
   } satisfies OptionSpec<ProfileChoice>,
   seed: int(0, 2 ** 32 - 1, 'seed for device behaviour; same seed, same device decisions'),
   broker: {
-    describe: 'external broker URL (mqtt:// or mqtts://); the fleet is attached to it',
+    describe: 'external broker URL (mqtt://, mqtts://, ws:// or wss://); the fleet is attached to it',
     parse: (raw: string, name: string) => brokerUrl(name, raw),
   } satisfies OptionSpec<string | undefined>,
   username: text('username for --broker'),
@@ -116,8 +116,8 @@ export const commonSpecs = {
       return Object.defineProperty(c, 'toJSON', { value: () => ({ username: c.username, password: '***' }), enumerable: false })
     },
   } satisfies OptionSpec<Credentials | undefined>,
-  ca: pemFile('PEM file of the CA that signed the mqtts:// --broker\'s certificate'),
-  cert: pemFile('PEM client certificate for an mqtts:// --broker that requires one (with --key)'),
+  ca: pemFile('PEM file of the CA that signed the mqtts:// or wss:// --broker\'s certificate'),
+  cert: pemFile('PEM client certificate for an mqtts:// or wss:// --broker that requires one (with --key)'),
   key: pemFile('PEM private key of --cert'),
   out: text('directory for result.json (default results/<scenario>/<timestamp>)'),
   workers: int(1, 64, 'worker threads running the clients'),

@@ -1,18 +1,23 @@
 /**
  * The embedded broker: Aedes (MQTT 3.1.1) on a plain TCP server with TCP_NODELAY on every accepted
  * socket, optional username/password or per-principal ACLs (acl.ts), and counts of the packets that
- * loadgen reports per cell.
+ * loadgen reports per cell. With `wsPort` the same broker also speaks MQTT over WebSocket (the
+ * `ws` server of the Aedes docs; any path, so `ws://host:port/mqtt` and `ws://host:port/` both work).
  *
  * With `access`, refusals follow what Aedes 1.2 can do in MQTT 3.1.1: a refused CONNECT gets CONNACK
  * 4 (bad username or password), 5 (not authorized) or 2 (identifier rejected) and is closed; a
  * refused SUBSCRIBE gets SUBACK 0x80 for that filter and the connection stays up; a refused PUBLISH
  * is not delivered and the connection is closed (3.1.1 cannot say no to a PUBLISH; MQTT-3.3.5-2).
  */
+import http from 'node:http'
 import net from 'node:net'
 import { Aedes, type AedesOptions, type Client } from 'aedes'
+import { WebSocketServer } from 'ws'
 import type { AccessControl, Principal } from './acl.ts'
 import type { BrokerCounts } from '../core/counters.ts'
 import { listen } from '../core/listen.ts'
+import { DEFAULT_WS_PATH, mqttStreamOf } from '../core/ws-stream.ts'
+import { fdLimitWatch } from '../core/open-files.ts'
 
 export interface BrokerOptions {
   host?: string
@@ -23,6 +28,15 @@ export interface BrokerOptions {
   access?: AccessControl
   /** Extra Aedes hooks (fault injection); they run after authentication and after `access` allowed. */
   hooks?: Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>
+  /** Also listen for MQTT over WebSocket on this port of `host` (0 = any free port); off when undefined. */
+  wsPort?: number
+  /**
+   * A listening server failed to accept a connection, or (Linux) the process came within a few
+   * descriptors of its open-files limit, so that further connections are being dropped (code
+   * EMFILE, the message naming the limit and the fix; core/open-files.ts). The broker keeps serving
+   * the connections it has. Without it such errors are ignored.
+   */
+  onServerError?: (err: NodeJS.ErrnoException) => void
 }
 
 /** What `access` refused on this broker instance: CONNECTs and PUBLISHes (their connections were closed), SUBSCRIBE filters (SUBACK 0x80). */
@@ -39,6 +53,9 @@ export interface EmbeddedBroker {
   readonly kind: 'aedes'
   readonly version: string
   readonly protocolVersion: 4
+  /** ws://host:port/mqtt when started with `wsPort`. */
+  readonly wsUrl: string | undefined
+  readonly wsPort: number | undefined
   counts(): BrokerCounts
   refusals(): BrokerRefusals
   readonly aedes: Aedes
@@ -77,34 +94,79 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<EmbeddedBro
   aedes.on('clientError', () => {})
   aedes.on('connectionError', () => {})
 
+  const accepted = opts.onServerError === undefined ? () => undefined : fdLimitWatch(opts.onServerError)
   const sockets = new Set<net.Socket>()
   const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
     aedes.handle(socket)
+    accepted()
   })
+  const ws = opts.wsPort === undefined ? undefined : webSocketListener(aedes, accepted)
+  const onServerError = (err: NodeJS.ErrnoException): void => opts.onServerError?.(err)
   let where: Awaited<ReturnType<typeof listen>>
+  let wsWhere: Awaited<ReturnType<typeof listen>> | undefined
   try {
     where = await listen(server, host, opts.port)
+    if (ws) wsWhere = await listen(ws.http, host, opts.wsPort)
   } catch (err) {
     // A broker that cannot bind must leave nothing running (Aedes keeps timers): the caller exits.
+    server.close()
+    await ws?.close()
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
     throw err
   }
+  // After listen() nothing else handles a failed accept, and an unhandled 'error' would end the process.
+  server.on('error', onServerError)
+  ws?.http.on('error', onServerError)
   let closing: Promise<void> | undefined
   return {
     ...where,
     kind: 'aedes',
     version: AEDES_VERSION,
     protocolVersion: 4,
+    wsUrl: wsWhere === undefined ? undefined : `${wsWhere.url.replace(/^mqtt:/, 'ws:')}${DEFAULT_WS_PATH}`,
+    wsPort: wsWhere?.port,
     aedes,
     counts: () => ({ ...counts }),
     refusals: () => ({ ...refused }),
     close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        for (const s of sockets) s.destroy()
-      }).then(() => new Promise<void>((resolve) => aedes.close(() => resolve())))),
+      (closing ??= Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          for (const s of sockets) s.destroy()
+        }),
+        ws?.close(),
+      ]).then(() => new Promise<void>((resolve) => aedes.close(() => resolve())))),
+  }
+}
+
+/**
+ * MQTT over WebSocket into the same Aedes: an HTTP server whose upgrades become MQTT byte streams
+ * (one frame per corked batch, ws-stream.ts). TCP_NODELAY is set on its sockets like on the TCP
+ * listener's (by `noDelay`, and again by ws when the upgrade completes). No permessage-deflate:
+ * MQTT packets are small and Mosquitto does not offer it either.
+ */
+function webSocketListener(aedes: Aedes, accepted: () => void): { http: http.Server; close(): Promise<void> } {
+  const httpServer = http.createServer({ noDelay: true }, (_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('MQTT over WebSocket: connect with a WebSocket client (subprotocol mqtt)\n')
+  })
+  const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false })
+  wss.on('connection', (socket, req) => {
+    aedes.handle(mqttStreamOf(socket), req)
+    accepted()
+  })
+  // wss re-emits the HTTP server's errors (a failed bind, a failed accept): listen() and onServerError handle them.
+  wss.on('error', () => {})
+  return {
+    http: httpServer,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate()
+        wss.close()
+        httpServer.close(() => resolve())
+        httpServer.closeAllConnections()
+      }),
   }
 }
 

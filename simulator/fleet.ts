@@ -169,7 +169,7 @@ export async function startSimulation(
       for (const k of Object.keys(before) as Array<keyof BrokerCounts>) before[k] += counted[k]
       await old.close()
       await new Promise((r) => setTimeout(r, downtimeMs))
-      broker = await startBroker({ ...embedded, host: old.host, port: old.port })
+      broker = await startBroker({ ...embedded, host: old.host, port: old.port, wsPort: old.wsPort })
       if (fleet.recorder) attachRecorder(broker.aedes, fleet.recorder)
       sim.broker = broker
     },

@@ -136,8 +136,9 @@ describe('broker access options', () => {
   it.each([
     ...badFiles,
     [['--cert', readable], /--cert and --key go together/],
-    [['--ca', readable], /--ca, --cert and --key apply to an mqtts:\/\/ --broker/],
-    [['--broker', 'mqtt://127.0.0.1:1', '--ca', readable], /apply to an mqtts:\/\/ --broker; use mqtts:/],
+    [['--ca', readable], /--ca, --cert and --key apply to an mqtts:\/\/ or wss:\/\/ --broker/],
+    [['--broker', 'mqtt://127.0.0.1:1', '--ca', readable], /apply to an mqtts:\/\/ or wss:\/\/ --broker; use mqtts:/],
+    [['--broker', 'ws://127.0.0.1:1', '--ca', readable], /apply to an mqtts:\/\/ or wss:\/\/ --broker; use mqtts:\/\/host:8883 or wss:/],
     [['--broker', 'mqtt://127.0.0.1:1', '--auth', 'alice:pw'], /--auth locks down the embedded broker; for --broker give its credentials/],
     [['--auth', 'gateway/gw-1:pw'], /reserved for the gateways/],
   ])('npm run scenario refuses %j with one line and exit 2', async (args, message) => {

@@ -59,7 +59,7 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
   quick: { capacities: [0, 10, 1000], duration: 800, faultEvery: 800, watchdog: 400 },
   options: {
     seed: commonSpecs.seed,
-    broker: { ...commonSpecs.broker, describe: 'external broker URL (mqtt:// or mqtts://) instead of the embedded Aedes' },
+    broker: { ...commonSpecs.broker, describe: 'external broker URL (mqtt://, mqtts://, ws:// or wss://) instead of the embedded Aedes' },
     username: commonSpecs.username,
     password: commonSpecs.password,
     out: commonSpecs.out,

@@ -27,6 +27,12 @@ export interface MosquittoOptions {
    * `requireCertificate`, clients must present a certificate signed by `cafile` (mutual TLS).
    */
   tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean }
+  /**
+   * Also serve MQTT over WebSocket on a second listener (`listener PORT 127.0.0.1` + `protocol
+   * websockets`, on a free port), with the same TLS files as the first when `tls` is given; its URL
+   * is `wsUrl` (ws://127.0.0.1:PORT/mqtt, or wss://). Mosquitto serves any path.
+   */
+  websockets?: boolean
   /** Set TCP_NODELAY on the broker's sockets (default true); false reproduces Nagle + delayed ACK stalls. */
   noDelay?: boolean
   /** Listen on this port (e.g. to restart a broker where its clients expect it); default a free one. */
@@ -38,6 +44,8 @@ export interface MosquittoOptions {
 export interface MosquittoBroker {
   /** mqtt://127.0.0.1:PORT, or mqtts:// with `tls` */
   readonly url: string
+  /** With `websockets`: ws://127.0.0.1:WSPORT/mqtt, or wss:// with `tls`. */
+  readonly wsUrl: string | undefined
   readonly host: string
   readonly port: number
   /** e.g. "2.0.11" */
@@ -131,6 +139,7 @@ async function startOnce(opts: MosquittoOptions, version: string): Promise<Mosqu
   let child: ChildProcess | undefined
   try {
     const port = opts.port ?? (await freePort())
+    const wsPort = opts.websockets === true ? await freePort() : undefined
     const conf = path.join(dir, 'mosquitto.conf')
     const lines = [
       `listener ${port} ${HOST}`,
@@ -158,6 +167,11 @@ async function startOnce(opts: MosquittoOptions, version: string): Promise<Mosqu
       lines.push('allow_anonymous false', `password_file ${passwd}`)
     } else {
       lines.push('allow_anonymous true')
+    }
+    if (wsPort !== undefined) {
+      // Listener options (protocol, TLS files) apply to the listener line above them.
+      lines.push(`listener ${wsPort} ${HOST}`, 'protocol websockets')
+      if (opts.tls !== undefined) lines.push(`cafile ${opts.tls.cafile}`, `certfile ${opts.tls.certfile}`, `keyfile ${opts.tls.keyfile}`, `require_certificate ${opts.tls.requireCertificate === true ? 'true' : 'false'}`)
     }
     lines.push(...(opts.extraConfig ?? []))
     await writeFile(conf, lines.join('\n') + '\n', { mode: 0o600 })
@@ -204,6 +218,7 @@ async function startOnce(opts: MosquittoOptions, version: string): Promise<Mosqu
 
     return {
       url: `${opts.tls !== undefined ? 'mqtts' : 'mqtt'}://${HOST}:${port}`,
+      wsUrl: wsPort === undefined ? undefined : `${opts.tls !== undefined ? 'wss' : 'ws'}://${HOST}:${wsPort}/mqtt`,
       host: HOST,
       port,
       version,
