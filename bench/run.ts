@@ -1,9 +1,9 @@
 /**
  * `npm run bench -- [--quick] [--json] [--write-docs]`: fleetbench measured against its floors, side
- * by side in one run, on this machine, reported as ratios. Not a test: nothing here asserts a
+ * by side in one run, on this machine, reported as ratios; instead `--soak 10m`, `--scale` or
+ * `--fleet-workers` run one section of their own. Not a test: nothing here asserts a
  * timing, and CI never runs it. Every server binds 127.0.0.1 port 0; everything started is stopped.
  */
-import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -22,11 +22,14 @@ import { buildReport, type Collected } from './report-json.ts'
 import { renderMarkdown } from './report-md.ts'
 import { measureWorkerScaling } from './worker-scaling.ts'
 import { soak, soakMarkdown } from './soak.ts'
+import { runScale } from './scale.ts'
+import { scaleMarkdown } from './scale-md.ts'
+import { DOCS_PATH, SCALE_MARKERS, SOAK_MARKERS, withKeptSections, writeSection } from './doc-sections.ts'
 import { measureRecordCost } from './record-cost.ts'
+import { fleetWorkersBench } from './fleet-workers-bench.ts'
 
 const SCRIPT = 'bench'
 const SECTIONS = ['floors', 'hdr', 'scaling', 'memory', 'record'] as const
-export const DOCS_PATH = new URL('../docs/benchmarks.md', import.meta.url)
 
 const PLANS = {
   quick: { durationMs: 3_000, repeats: 1, hdrValues: 500_000, hdrPasses: 3, scalingRepeats: 1 },
@@ -42,6 +45,8 @@ async function main(): Promise<number> {
     .option('duration', { type: 'string', describe: 'per measurement, e.g. 5s (default 5s; 3s with --quick)' })
     .option('repeat', { type: 'string', describe: 'runs of every floor cell, interleaved (default 3; 1 with --quick)' })
     .option('only', { type: 'string', describe: `sections to run, comma-separated: ${SECTIONS.join(', ')} (default all)` })
+    .option('scale', { type: 'boolean', default: false, describe: 'instead: 100,000 devices on the embedded broker and 1,000,000 on Mosquitto (start-up, RSS per device in the fleet and the broker, calls answered), and lazy against eager devices; about a minute here (--quick: a tenth of the size)' })
+    .option('fleet-workers', { type: 'boolean', default: false, describe: 'instead: parallel-ble\'s multiplexed cell (instant profile, loopback, 2,000 devices on 20 gateways) with --fleet-workers 0, 1 and 2 side by side, calls/s and CPU per thread; about 1 minute' })
     .option('soak', { type: 'string', describe: 'instead: run parallel-ble and channel-capacity cells back to back this long (e.g. 10m) and report RSS, heap, event-loop delay and handles per minute' })
     .parseAsync()
   const mode = argv.quick ? 'quick' : 'full'
@@ -51,6 +56,8 @@ async function main(): Promise<number> {
   const sections = argv.only === undefined ? [...SECTIONS] : listOf('only', argv.only, SECTIONS)
   // The docs file is proven writable before minutes of measurement.
   if (argv.writeDocs) prepareOutputFile('--write-docs', DOCS_PATH.pathname)
+  if (argv.fleetWorkers) return fleetWorkersBench(mode, argv.writeDocs === true, argv.json === true)
+  if (argv.scale) return scale(mode, argv.writeDocs === true, argv.json === true)
   if (argv.soak !== undefined) return runSoak(duration('soak', argv.soak, 60_000, 24 * 3_600_000), argv.writeDocs === true)
 
   const began = performance.now()
@@ -99,7 +106,7 @@ async function main(): Promise<number> {
   const report = buildReport(collected)
   const markdown = renderMarkdown(report)
   if (argv.writeDocs) {
-    await writeFileAtomic(DOCS_PATH.pathname, withSection(markdown, existingSection(SOAK_MARKERS)))
+    await writeFileAtomic(DOCS_PATH.pathname, withKeptSections(markdown))
     progress(`wrote ${DOCS_PATH.pathname}`)
   }
   process.stdout.write(argv.json ? `${JSON.stringify(report)}\n` : markdown)
@@ -129,23 +136,6 @@ async function measureMemory(
 // Ctrl-C: exit through process.exit so the exit hooks stop Mosquitto and the simulator child.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143))
 
-const SOAK_MARKERS = ['<!-- soak:start -->', '<!-- soak:end -->'] as const
-
-/** The soak section of docs/benchmarks.md as it stands (kept when the other sections are rewritten). */
-function existingSection([start, end]: readonly [string, string]): string | undefined {
-  let text: string
-  try {
-    text = readFileSync(DOCS_PATH, 'utf8')
-  } catch {
-    return undefined
-  }
-  const a = text.indexOf(start)
-  const b = text.indexOf(end)
-  return a >= 0 && b > a ? text.slice(a, b + end.length) : undefined
-}
-
-const withSection = (markdown: string, section: string | undefined): string => (section === undefined ? markdown : `${markdown.trimEnd()}\n\n${section}\n`)
-
 async function runSoak(durationMs: number, writeDocs: boolean): Promise<number> {
   const began = performance.now()
   const progress = (line: string): void => void process.stderr.write(`bench ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${line}\n`)
@@ -158,15 +148,29 @@ async function runSoak(durationMs: number, writeDocs: boolean): Promise<number> 
   process.off('SIGINT', onSignal)
   process.off('SIGTERM', onSignal)
   const line = `${info.cpuModel}, ${info.cores} cores, ${info.memoryGiB} GiB, ${info.platform}, Node ${info.node}, fleetbench ${info.git}, ${info.date.slice(0, 10)}`
-  const section = `${SOAK_MARKERS[0]}\n${soakMarkdown(result, line)}\n${SOAK_MARKERS[1]}`
   if (writeDocs) {
-    const text = readFileSync(DOCS_PATH, 'utf8')
-    const old = existingSection(SOAK_MARKERS)
-    await writeFileAtomic(DOCS_PATH.pathname, old === undefined ? withSection(text, section) : text.replace(old, section))
+    await writeSection(SOAK_MARKERS, soakMarkdown(result, line))
     progress(`wrote the soak section of ${DOCS_PATH.pathname}`)
   }
   process.stdout.write(`${soakMarkdown(result, line)}\n`)
   return result.flat ? 0 : 1
+}
+
+/** `--scale`: its own section of docs/benchmarks.md; exit 1 when a phase failed (a missed target is reported, not failed). */
+async function scale(mode: 'quick' | 'full', writeDocs: boolean, json: boolean): Promise<number> {
+  const began = performance.now()
+  const progress = (line: string): void => void process.stderr.write(`bench ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${line}\n`)
+  const info = machine(AEDES_VERSION)
+  const result = await runScale(mode, progress)
+  const line = `${info.cpuModel}, ${info.cores} cores, ${info.memoryGiB} GiB, ${info.platform}, Node ${info.node}, fleetbench ${info.git}, ${info.date.slice(0, 10)}`
+  const markdown = scaleMarkdown(result, line)
+  if (writeDocs) {
+    await writeSection(SCALE_MARKERS, markdown)
+    progress(`wrote the scale section of ${DOCS_PATH.pathname}`)
+  }
+  process.stdout.write(json ? `${JSON.stringify({ machine: info, ...result })}\n` : `${markdown}\n`)
+  progress(`done in ${result.elapsedSec} s${result.failures.length > 0 ? `, ${result.failures.length} phase(s) failed` : ''}`)
+  return result.failures.length > 0 ? 1 : 0
 }
 
 void runMain(SCRIPT, main)

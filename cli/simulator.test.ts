@@ -26,6 +26,10 @@ describe('npm run simulator', () => {
     [['--broker', 'mqtt://127.0.0.1:1'], /cannot start the fleet on mqtt:\/\/127.0.0.1:1/],
     [['--auth', 'nocolon'], /--auth must be user:password/],
     [['--frobnicate'], /unknown option --frobnicate/],
+    [['--conventions', 'envelope,amqp'], /^simulator: --conventions must be one of envelope, mqtt5, mqttnet, got "amqp"$/m],
+    [['--conventions', 'mqtt5'], /--conventions mqtt5 needs an MQTT 5 broker, and the embedded broker speaks MQTT 3\.1\.1 only; add envelope/],
+    [['--connect-rate', 'fast'], /^simulator: --connect-rate must be a rate like 200\/s/m],
+    [['--reconnect-backoff', '30s..1s'], /--reconnect-backoff: the cap \(1s\) must not be below the base \(30s\)/],
   ])('refuses %j with one line and exit 2', async (args, message) => {
     const r = await run(args)
     expect(r.code).toBe(2)

@@ -14,8 +14,16 @@ import { observeResult, writeRecording } from '../scenarios/observe/record.ts'
 import { fleetEnv, runWrapped } from '../scenarios/observe/wrap.ts'
 import { FleetRecorder } from '../simulator/observe/recorder.ts'
 import { startSimulation, type Simulation } from '../simulator/fleet.ts'
+import { hostOf, type FleetHost } from '../simulator/fleet-host.ts'
+import { startThreadedSimulation } from '../simulator/threads/threaded-simulation.ts'
+import { checkFleetWorkers, MAX_FLEET_WORKERS } from '../scenarios/fleet-workers.ts'
 import { BROKER_SCHEMES, parseBrokerUrl } from '../core/mqtt-connect.ts'
 import { checkOpenFiles, isOutOfFiles, outOfFilesMessage, openFilesLimit } from '../core/open-files.ts'
+import { CONVENTIONS, checkConventionsFor311, filtersPerDevice, parseConventions, servedConventions } from '../simulator/conventions.ts'
+import { DEFAULT_CONNECT_RATE, DEFAULT_RECONNECT_BACKOFF } from '../simulator/connection-policy.ts'
+import { startProgress } from '../simulator/start-progress.ts'
+import { backoffText, parseBackoffRange } from '../core/backoff.ts'
+import { parseRate } from '../core/pacer.ts'
 import { profileChoice, profileLabel, profileNames, profileOf } from '../simulator/profiles.ts'
 import * as wire from '../core/protocol.ts'
 
@@ -43,6 +51,10 @@ async function main(): Promise<number> {
     .option('key', { type: 'string', describe: 'PEM private key of --cert' })
     .option('auth', { type: 'string', describe: 'user:password of the caller; locks the embedded broker down (per-gateway credentials and topic ACLs)' })
     .option('protocol', { type: 'string', default: 'auto', describe: 'MQTT version of the gateways: auto, 4 (3.1.1) or 5' })
+    .option('conventions', { type: 'string', default: CONVENTIONS.join(','), describe: 'RPC conventions served: envelope and mqtt5 share 1 subscription per device, mqttnet costs 5 more' })
+    .option('connect-rate', { type: 'string', default: `${DEFAULT_CONNECT_RATE}/s`, describe: `gateway connects per second, first connects and reconnects (a burst of rate/10 at once); 0 = all at once` })
+    .option('reconnect-backoff', { type: 'string', default: backoffText(DEFAULT_RECONNECT_BACKOFF), describe: 'base..cap: reconnect attempt n waits a uniform draw below min(cap, base * 2^n), reset by a CONNACK; 0 = at once' })
+    .option('fleet-workers', { type: 'string', default: '0', describe: 'threads running the gateways, the embedded broker on a thread of its own (0 = broker and gateways in one thread)' })
     .option('shard', { type: 'string', default: '0/1', describe: 'run shard i of n (0-based): the gateways whose index % n == i; needs --broker when n > 1' })
     .option('record', { type: 'string', describe: 'record every call served, per caller, and write DIR/result.json and DIR/report.html when the fleet stops' })
     .option('group-by', { type: 'string', default: 'client', describe: 'one result cell per client (MQTT client id) or per client-prefix (ids without their trailing number)' })
@@ -68,6 +80,12 @@ async function main(): Promise<number> {
   const auth = argv.auth === undefined ? undefined : callerCredentials('auth', argv.auth)
   const shard = shardOf('shard', argv.shard)
   if (shard && argv.broker === undefined) throw new UsageError(`--shard ${argv.shard} needs --broker: the shards' gateways must meet on one broker`)
+  const fleetWorkers = integer('fleet-workers', argv.fleetWorkers, 0, MAX_FLEET_WORKERS)
+  checkFleetWorkers({ fleetWorkers, gateways, shard, auth, record: argv.record })
+  const conventions = parseConventions('conventions', argv.conventions)
+  if (argv.broker === undefined) checkConventionsFor311('conventions', conventions)
+  const connectRate = parseRate('connect-rate', argv.connectRate)
+  const reconnectBackoff = parseBackoffRange('reconnect-backoff', argv.reconnectBackoff, 0)
   const tls = { ca: pemFile('ca', argv.ca), cert: pemFile('cert', argv.cert), key: pemFile('key', argv.key) }
   const broker = argv.broker === undefined ? undefined : brokerUrl('broker', argv.broker)
   const { external } = brokerAccess({ broker, username: argv.username, password: argv.password, auth, ...tls })
@@ -82,14 +100,18 @@ async function main(): Promise<number> {
   const stopAfterMs = argv.duration === undefined ? undefined : duration('duration', argv.duration, 100, 30 * 24 * 3_600_000)
   const startedAt = new Date()
   const recorder = rec ? new FleetRecorder() : undefined
+  // One line on stderr while a big fleet connects and subscribes, on a terminal only.
+  const progress = startProgress(argv.quiet ? { isTTY: false, write: () => true } : process.stderr)
 
-  let sim: Simulation
+  let sim: Simulation | undefined
+  let host: FleetHost
   try {
-    sim = await startSimulation(
-      { devices, gateways, profile, seed, radioSlots, maxPayloadBytes, protocolVersion: protocol === 'auto' ? 'auto' : protocol === '5' ? 5 : 4, shard, recorder },
-      { external, embedded: { host: argv.host, port, wsPort, auth, onServerError: serverErrorReporter() } },
-    )
+    const fleet = { devices, gateways, profile, seed, radioSlots, maxPayloadBytes, protocolVersion: protocol === 'auto' ? 'auto' : protocol === '5' ? 5 : 4, shard, recorder, conventions, connectRate, reconnectBackoff } as const
+    const where = { external, embedded: { host: argv.host, port, wsPort, auth, onServerError: serverErrorReporter() }, starting: progress.watch }
+    if (fleetWorkers > 0) host = await startThreadedSimulation(fleet, where, { workers: fleetWorkers, onThreadEnd: (why) => void process.stderr.write(`simulator: warning: ${why}\n`) })
+    else host = hostOf((sim = await startSimulation(fleet, where)))
   } catch (err) {
+    progress.done()
     const e = err as NodeJS.ErrnoException
     if (isOutOfFiles(e)) throw new UsageError(e.message.startsWith('out of file descriptors') ? e.message : outOfFilesMessage(openFilesLimit(), e.code as 'EMFILE'))
     if (e.code === 'EADDRINUSE' && wsPort !== undefined && (e as { port?: number }).port === wsPort) throw new UsageError(`--ws-port ${wsPort} on ${argv.host} is in use; pick another (0 = any free port)`)
@@ -97,18 +119,20 @@ async function main(): Promise<number> {
     if (e.code === 'EADDRNOTAVAIL') throw new UsageError(`--host ${argv.host} is not an address of this machine`)
     throw new UsageError(`cannot start the fleet on ${external?.url ?? 'the embedded broker'}: ${e.message}; check --broker and credentials`)
   }
-  if (!argv.quiet) printBanner(sim, profileLabel(profileChosen), seed, auth?.username, rec !== undefined)
-  if (readyFile !== undefined) await writeFileAtomic(readyFile, `${sim.brokerUrl}\n`)
+  progress.done()
+  const connecting = `conventions ${conventions.join(',')} (${filtersPerDevice(servedConventions(conventions))} subscriptions per device), connects ${connectRate > 0 ? `${connectRate}/s` : 'all at once'}, reconnect backoff ${backoffText(reconnectBackoff)}`
+  if (!argv.quiet) printBanner(host, profileLabel(profileChosen), seed, auth?.username, rec !== undefined, fleetWorkers, connecting)
+  if (readyFile !== undefined) await writeFileAtomic(readyFile, `${host.brokerUrl}\n`)
 
-  const ended = command.length > 0 && rec ? await runWrapped(command, fleetEnv(sim, rec.dir)) : { code: 0, endedBy: await stopped(stopAfterMs) }
+  const ended = command.length > 0 && rec && sim ? await runWrapped(command, fleetEnv(sim, rec.dir)) : { code: 0, endedBy: await stopped(stopAfterMs) }
   // The command is gone: let the devices answer what it left in flight, and the broker see it leave.
   if (command.length > 0) await recorder?.settle(SETTLE_MS)
   if (!argv.quiet) process.stdout.write('\nstopping: clearing the registry and closing connections…\n')
-  const s = sim.fleet.stats()
+  const s = await host.stats().catch(() => undefined)
   const options = { devices, gateways, profile: profileChosen, seed, radioSlots, protocol, groupBy: argv.groupBy, broker: external?.url, command: command.join(' ') || undefined }
-  const result = recorder && rec ? observeResult(sim, recorder, { ...rec, options, startedAt, endedBy: ended.endedBy }) : undefined
-  await sim.close()
-  if (!argv.quiet) process.stdout.write(`stopped. requests received ${s.received}, replied ${s.repliedOk + s.repliedError} (${s.repliedError} errors), dropped ${s.dropped}\n`)
+  const result = recorder && rec && sim ? observeResult(sim, recorder, { ...rec, options, startedAt, endedBy: ended.endedBy }) : undefined
+  await host.close()
+  if (!argv.quiet && s) process.stdout.write(`stopped. requests received ${s.received}, replied ${s.repliedOk + s.repliedError} (${s.repliedError} errors), dropped ${s.dropped}\n`)
   if (!result || !rec) return 0
   const written = await writeRecording(result, rec.dir, argv.quiet)
   if (ended.code !== 0) return ended.code
@@ -116,11 +140,11 @@ async function main(): Promise<number> {
   return result.thresholds.some((t) => !t.pass) ? EXIT.thresholds : EXIT.ok
 }
 
-function printBanner(sim: Simulation, profile: string, seed: number, caller: string | undefined, recording: boolean): void {
+function printBanner(sim: FleetHost, profile: string, seed: number, caller: string | undefined, recording: boolean, fleetWorkers: number, connecting: string): void {
   const { host, port } = parseBrokerUrl(sim.brokerUrl)
-  const gws = sim.fleet.gateways
-  const v5 = gws.every((g) => g.protocolVersion === 5)
-  const first = gws[0]?.devices.keys().next().value ?? 'ble-0001'
+  const gws = sim.gateways
+  const v5 = sim.protocolVersion === 5
+  const first = gws[0] && gws[0].deviceIds.size > 0 ? gws[0].deviceIds.at(0) : 'ble-0001'
   const overWs = parseBrokerUrl(sim.brokerUrl).transport === 'ws'
   // A locked-down broker refuses the two-connection demo (the publisher does not own fleet/reply/demo).
   const tryIt = overWs
@@ -131,13 +155,14 @@ function printBanner(sim: Simulation, profile: string, seed: number, caller: str
         ? `  mosquitto_rr -h ${host} -p ${port} -V mqttv5 -t ${wire.requestTopic(first, 'info')} -e fleet/reply/demo -m '{}'`
         : `  mosquitto_sub -h ${host} -p ${port} -t fleet/reply/demo -C 1 -W 10 & sleep 0.5; mosquitto_pub -h ${host} -p ${port} -q 1 -t ${wire.requestTopic(first, 'info')} -m '{"id":"1","replyTo":"fleet/reply/demo","params":{}}'`
   const lines = [
-    `broker   ${sim.brokerUrl}  (${sim.broker ? `embedded Aedes ${sim.broker.version}, MQTT 3.1.1` : `external, gateways speak MQTT ${v5 ? '5' : '3.1.1'}`})`,
-    ...(sim.broker?.wsUrl === undefined ? [] : [`ws       ${sim.broker.wsUrl}  (MQTT over WebSocket, subprotocol mqtt, any path)`]),
-    `fleet    ${sim.fleet.deviceCount} devices on ${gws.length} gateways, profile ${profile}, seed ${seed}`,
+    `broker   ${sim.brokerUrl}  (${sim.embedded ? `embedded Aedes ${sim.embedded.version}, MQTT 3.1.1${fleetWorkers > 0 ? ', on a thread of its own' : ''}` : `external, gateways speak MQTT ${v5 ? '5' : '3.1.1'}`})`,
+    ...(sim.embedded?.wsUrl === undefined ? [] : [`ws       ${sim.embedded.wsUrl}  (MQTT over WebSocket, subprotocol mqtt, any path)`]),
+    `fleet    ${sim.deviceCount} devices on ${gws.length} gateways, profile ${profile}, seed ${seed}${fleetWorkers > 0 ? `, gateways on ${Math.min(fleetWorkers, gws.length)} threads` : ''}`,
     ...gws.map((g) => {
-      const ids = [...g.devices.keys()]
-      return `  ${g.id.padEnd(8)} ${ids.length} devices  ${ids[0] ?? ''}${ids.length > 1 ? ` … ${ids[ids.length - 1]}` : ''}  batch: ${wire.batchTopic(g.id)}`
+      const ids = g.deviceIds
+      return `  ${g.id.padEnd(8)} ${ids.size} devices  ${ids.size > 0 ? ids.at(0) : ''}${ids.size > 1 ? ` … ${ids.at(ids.size - 1)}` : ''}  batch: ${wire.batchTopic(g.id)}`
     }),
+    `serving  ${connecting}`,
     `registry retained on ${wire.REGISTRY_FILTER}`,
     ...(caller === undefined ? [] : [
       `auth     locked down: callers log in as ${caller} and get replies only on fleet/reply/{their client id}; each gateway has its own credentials`,

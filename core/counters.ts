@@ -58,7 +58,8 @@ export interface BrokerCounts {
   publish: number
 }
 
-const BROKER_COUNTERS = ['connect', 'subscribe', 'unsubscribe', 'publish'] as const satisfies ReadonlyArray<keyof BrokerCounts>
+/** Every broker count, in one fixed order (the per-cell delta; counters shared between threads). */
+export const BROKER_COUNTERS = ['connect', 'subscribe', 'unsubscribe', 'publish'] as const satisfies ReadonlyArray<keyof BrokerCounts>
 
 /** The packets a result cell reports of a broker reading (connects are not a cell's figure). */
 export const packetCounts = (b: BrokerCounts): Omit<BrokerCounts, 'connect'> => ({ subscribe: b.subscribe, unsubscribe: b.unsubscribe, publish: b.publish })

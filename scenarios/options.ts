@@ -2,6 +2,9 @@
 import { cpus } from 'node:os'
 import { brokerUrl, callerCredentials, type Credentials } from '../core/broker-access.ts'
 import { duration, integer, oneOf, readablePem, UsageError } from '../core/cli-support.ts'
+import { parseBackoffRange, type BackoffRange } from '../core/backoff.ts'
+import { parseRate } from '../core/pacer.ts'
+import { CONVENTIONS, parseConventions, type RpcConvention } from '../simulator/conventions.ts'
 import { profileChoice, profileLabel, profileNames, type ProfileChoice } from '../simulator/profiles.ts'
 import { describeLink, LINK_NAMES, LINK_PROFILES, linkSpecText, parseLink, type LinkSpec } from '../loadgen/faults/link-profile.ts'
 import type { OptionSpec } from './types.ts'
@@ -33,18 +36,25 @@ export const intList = (min: number, max: number, describe: string, example: str
   show: (v) => v.join(','),
 })
 
-/** `base..cap`, two durations: the first backoff ceiling and the largest. */
-export const backoffRange = (describe: string): OptionSpec<{ baseMs: number; capMs: number }> => ({
+/** `base..cap`, two durations: the first backoff ceiling and the largest; with `minMs` 0 also `0` (no wait). */
+export const backoffRange = (describe: string, minMs = 1): OptionSpec<BackoffRange> => ({
   describe,
-  parse: (raw, name) => {
-    const parts = raw.split('..')
-    if (parts.length !== 2) throw new UsageError(`--${name} must be base..cap, two durations like 50ms..2s, got ${JSON.stringify(raw)}`)
-    const baseMs = duration(name, parts[0]!.trim(), 1, 600_000)
-    const capMs = duration(name, parts[1]!.trim(), 1, 600_000)
-    if (capMs < baseMs) throw new UsageError(`--${name}: the cap (${parts[1]!.trim()}) must not be below the base (${parts[0]!.trim()}); write base..cap, e.g. 50ms..2s`)
-    return { baseMs, capMs }
-  },
+  parse: (raw, name) => parseBackoffRange(name, raw, minMs),
   show: (v) => `${v.baseMs}ms..${v.capMs}ms`,
+})
+
+/** `--conventions envelope,mqtt5,mqttnet`: what the fleet serves (fewer subscriptions per device). */
+export const conventionsOption = (describe = 'RPC conventions the fleet serves (envelope and mqtt5 share 1 subscription per device, mqttnet costs 5)'): OptionSpec<RpcConvention[]> => ({
+  describe: `${describe}: a comma-separated list of ${CONVENTIONS.join(', ')}`,
+  parse: (raw, name) => parseConventions(name, raw),
+  show: (v) => v.join(','),
+})
+
+/** `--connect-rate 200/s`: connects per second through one token bucket; 0 = all at once. */
+export const connectRateOption = (describe: string): OptionSpec<number> => ({
+  describe,
+  parse: (raw, name) => parseRate(name, raw),
+  show: (v) => `${v}/s`,
 })
 
 export const text = (describe: string): OptionSpec<string | undefined> => ({ describe, parse: (raw) => raw })

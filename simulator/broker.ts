@@ -18,6 +18,7 @@ import type { BrokerCounts } from '../core/counters.ts'
 import { listen } from '../core/listen.ts'
 import { DEFAULT_WS_PATH, mqttStreamOf } from '../core/ws-stream.ts'
 import { fdLimitWatch } from '../core/open-files.ts'
+import { indexRetained, type RetainedPersistence } from './retained-index.ts'
 
 export interface BrokerOptions {
   host?: string
@@ -37,6 +38,8 @@ export interface BrokerOptions {
    * the connections it has. Without it such errors are ignored.
    */
   onServerError?: (err: NodeJS.ErrnoException) => void
+  /** Told of every packet counted, as it is counted (a broker on its own thread shares its counts this way). */
+  onCount?: (key: keyof BrokerCounts) => void
 }
 
 /** What `access` refused on this broker instance: CONNECTs and PUBLISHes (their connections were closed), SUBSCRIBE filters (SUBACK 0x80). */
@@ -80,15 +83,21 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<EmbeddedBro
     },
     ...(opts.access === undefined ? {} : lockedDown(opts.access, opts.hooks ?? {}, refused)),
   })
+  // SUBSCRIBEs find retained messages through an index, not a scan of them all per filter (retained-index.ts).
+  indexRetained((aedes as unknown as { persistence: RetainedPersistence }).persistence)
   const counts: BrokerCounts = { connect: 0, subscribe: 0, unsubscribe: 0, publish: 0 }
-  aedes.on('client', () => counts.connect++)
-  aedes.on('subscribe', () => counts.subscribe++)
+  const count = (k: keyof BrokerCounts): void => {
+    counts[k]++
+    opts.onCount?.(k)
+  }
+  aedes.on('client', () => count('connect'))
+  aedes.on('subscribe', () => count('subscribe'))
   // Aedes also emits 'unsubscribe' when it drops a closing client's subscriptions; that is no packet.
   aedes.on('unsubscribe', (_topics, client) => {
-    if (!client.closed) counts.unsubscribe++
+    if (!client.closed) count('unsubscribe')
   })
   aedes.on('publish', (_packet, client) => {
-    if (client) counts.publish++
+    if (client) count('publish')
   })
   // A client that misbehaves must not take the broker down; Aedes reports it and drops the client.
   aedes.on('clientError', () => {})

@@ -22,7 +22,8 @@ const MODELS = ['thermo-tag', 'door-sensor', 'smart-lock', 'beacon'] as const
 
 export class Device {
   state: DeviceState = 'disconnected'
-  private readonly rng: Rng
+  /** Derived from (seed, id) at the first draw: until then a device holds no generator. */
+  private generator: Rng | undefined
   private opening: Promise<RpcOutcome> | undefined
   /** Bumped by close(); an open that started under an older epoch was aborted. */
   private epoch = 0
@@ -33,8 +34,15 @@ export class Device {
     readonly id: string,
     private readonly ctx: DeviceContext,
     private readonly seed: number,
-  ) {
-    this.rng = deriveRng(seed, id)
+  ) {}
+
+  private get rng(): Rng {
+    return (this.generator ??= deriveRng(this.seed, this.id))
+  }
+
+  /** Derives the generator now instead of at the first draw (what every device did when made); decisions are the same either way. */
+  prepare(): void {
+    void this.rng
   }
 
   /** Battery and temperature (telemetry/sensor.ts): what `read` answers for them unless written, and what telemetry publishes. */

@@ -5,10 +5,16 @@ import { startBroker, type BrokerOptions, type EmbeddedBroker } from './broker.t
 import type { BrokerCounts } from '../core/counters.ts'
 import type { Clock } from '../core/clock.ts'
 import { Gateway, type GatewayStats } from './gateway.ts'
+import { sumGatewayStats } from './gateway-stats.ts'
+import { fleetBlocks } from './device-ids.ts'
 import type { BrokerTarget, ProtocolChoice } from '../core/mqtt-connect.ts'
 import type { DeviceProfile } from './profiles.ts'
 import { attachRecorder } from './observe/broker-hooks.ts'
 import type { FleetRecorder } from './observe/recorder.ts'
+import type { BackoffRange } from '../core/backoff.ts'
+import type { ConnectionObserver } from './connection-observer.ts'
+import { connectionPolicy, type ConnectionPolicy } from './connection-policy.ts'
+import { servedConventions, type RpcConvention } from './conventions.ts'
 
 export interface FleetOptions {
   devices: number
@@ -26,6 +32,18 @@ export interface FleetOptions {
   gatewayCredentials?: ReadonlyMap<string, Credentials>
   /** Record every call served, per caller (observe); the embedded broker reports to it too. */
   recorder?: FleetRecorder
+  /** Every device an object from the start instead of on first use (device-table.ts); for measurements and tests. */
+  eagerDevices?: boolean
+  /** Conventions served (default all three); envelope or mqtt5 alone cost 1 subscription per device, all three 6. */
+  conventions?: readonly RpcConvention[]
+  /** Gateway CONNECTs per second, fleet-wide, first connects and reconnects alike (token bucket, burst rate/10); 0 = all at once. Default 200. */
+  connectRate?: number
+  /** Reconnect backoff, full jitter: attempt n waits a uniform draw below min(cap, base · 2^n). Default 1s..30s; 0..0 = at once. */
+  reconnectBackoff?: BackoffRange
+  /** Gateways subscribing at once (SUBSCRIBE packets in flight, fleet-wide). Default 4. */
+  subscribeWindow?: number
+  /** Told of every connect attempt, CONNACK, full re-subscription and loss (connection-observer.ts). */
+  connections?: ConnectionObserver
 }
 
 export interface FleetLayout {
@@ -35,29 +53,25 @@ export interface FleetLayout {
 
 /** Device ids `ble-0001…` in contiguous, balanced blocks per gateway `gw-1…`. Pure, so every shard agrees. */
 export function fleetLayout(devices: number, gateways: number): FleetLayout[] {
-  const width = Math.max(4, String(devices).length)
-  const out: FleetLayout[] = []
-  let next = 1
-  for (let g = 0; g < gateways; g++) {
-    const count = Math.floor(devices / gateways) + (g < devices % gateways ? 1 : 0)
-    const deviceIds: string[] = []
-    for (let i = 0; i < count; i++) deviceIds.push(`ble-${String(next++).padStart(width, '0')}`)
-    out.push({ gatewayId: `gw-${g + 1}`, deviceIds })
-  }
-  return out
+  return fleetBlocks(devices, gateways).map((b) => ({ gatewayId: b.gatewayId, deviceIds: [...b.ids] }))
 }
 
 export class Fleet {
   readonly gateways: Gateway[]
+  /** The pacer, backoff, subscribe permits and observer every gateway shares. */
+  readonly connection: ConnectionPolicy
 
   constructor(opts: FleetOptions) {
-    let layout = fleetLayout(opts.devices, opts.gateways)
+    this.connection = connectionPolicy({ connectRate: opts.connectRate, reconnectBackoff: opts.reconnectBackoff, subscribeWindow: opts.subscribeWindow, observer: opts.connections, clock: opts.clock })
+    const conventions = servedConventions(opts.conventions)
+    // Compact blocks of ids (device-ids.ts): the same ids as fleetLayout, never a million strings.
+    let layout = fleetBlocks(opts.devices, opts.gateways)
     if (opts.shard) layout = layout.filter((_, i) => i % opts.shard!.count === opts.shard!.index)
     this.gateways = layout.map(
       (l) =>
         new Gateway({
           gatewayId: l.gatewayId,
-          deviceIds: l.deviceIds,
+          deviceIds: l.ids,
           profile: opts.profile,
           seed: opts.seed,
           broker: { ...opts.broker, ...opts.gatewayCredentials?.get(l.gatewayId) },
@@ -66,6 +80,9 @@ export class Fleet {
           maxPayloadBytes: opts.maxPayloadBytes,
           clock: opts.clock,
           recorder: opts.recorder,
+          eagerDevices: opts.eagerDevices,
+          connection: this.connection,
+          conventions,
         }),
     )
   }
@@ -74,12 +91,33 @@ export class Fleet {
     return this.gateways.reduce((n, g) => n + g.devices.size, 0)
   }
 
+  /** Gateways with every filter acknowledged on their current connection (all of them once the fleet answers everywhere). */
+  readyCount(): number {
+    let n = 0
+    for (const g of this.gateways) if (g.ready) n++
+    return n
+  }
+
+  /** Gateways connected now, and filters acknowledged on their current connections. */
+  progress(): { gateways: number; connected: number; ready: number; filtersAcked: number } {
+    let connected = 0
+    let ready = 0
+    let filtersAcked = 0
+    for (const g of this.gateways) {
+      if (g.link.client !== undefined) connected++
+      if (g.ready) ready++
+      filtersAcked += g.link.acked
+    }
+    return { gateways: this.gateways.length, connected, ready, filtersAcked }
+  }
+
+  /** Starts every gateway (connects paced by the fleet's pacer); the first failure stops the rest and is thrown. */
   async start(): Promise<void> {
-    const results = await Promise.allSettled(this.gateways.map((g) => g.start()))
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (failed) {
+    try {
+      await Promise.all(this.gateways.map((g) => g.start()))
+    } catch (err) {
       await this.stop()
-      throw failed.reason
+      throw err
     }
   }
 
@@ -88,20 +126,7 @@ export class Fleet {
   }
 
   stats(): GatewayStats {
-    const total: GatewayStats = {
-      received: 0, repliedOk: 0, repliedError: 0, dropped: 0, inFlight: 0,
-      bad: { bad_request: 0, unknown_verb: 0, unknown_device: 0, payload_too_large: 0 },
-    }
-    for (const g of this.gateways) {
-      const s = g.stats
-      total.received += s.received
-      total.repliedOk += s.repliedOk
-      total.repliedError += s.repliedError
-      total.dropped += s.dropped
-      total.inFlight += s.inFlight
-      for (const k of Object.keys(total.bad) as Array<keyof GatewayStats['bad']>) total.bad[k] += s.bad[k]
-    }
-    return total
+    return sumGatewayStats(this.gateways.map((g) => g.stats))
   }
 }
 
@@ -123,14 +148,16 @@ export interface Simulation {
  * Starts the embedded broker (unless `external` is given) and a fleet on it. With `embedded.auth`
  * the broker is locked down (acl.ts): that user is the caller, and every gateway gets its own
  * random password, handed to it in-process. `gatewayRoute` puts a hop between the gateways and the
- * broker (the scenario's shaped gateway link); callers keep the broker's own address.
+ * broker (the scenario's shaped gateway link); callers keep the broker's own address. `starting`
+ * gets the fleet before its gateways connect (start-up progress). On the embedded broker (MQTT
+ * 3.1.1 only) `auto` gateways speak 3.1.1 at once instead of trying MQTT 5 first: one CONNECT each.
  */
 /** Puts something in front of the broker for the gateways (a shaped link); `close` removes it. */
 export type GatewayRoute = (target: BrokerTarget) => Promise<{ target: BrokerTarget; close(): Promise<void> }>
 
 export async function startSimulation(
   fleet: Omit<FleetOptions, 'broker' | 'gatewayCredentials'>,
-  where: { external?: BrokerTarget; embedded?: BrokerOptions; gatewayRoute?: GatewayRoute } = {},
+  where: { external?: BrokerTarget; embedded?: BrokerOptions; gatewayRoute?: GatewayRoute; starting?: (fleet: Fleet) => void } = {},
 ): Promise<Simulation> {
   const locked = where.external === undefined && where.embedded?.auth !== undefined && where.embedded.access === undefined
     ? lockDown(fleet, where.embedded.auth)
@@ -144,7 +171,9 @@ export async function startSimulation(
   let f: Fleet
   try {
     route = where.gatewayRoute ? await where.gatewayRoute(target) : undefined
-    f = new Fleet({ ...fleet, broker: route?.target ?? target, gatewayCredentials: locked?.gateways })
+    const protocolVersion = broker && (fleet.protocolVersion ?? 'auto') === 'auto' ? 4 : fleet.protocolVersion
+    f = new Fleet({ ...fleet, protocolVersion, broker: route?.target ?? target, gatewayCredentials: locked?.gateways })
+    where.starting?.(f)
     await f.start()
   } catch (err) {
     await route?.close()

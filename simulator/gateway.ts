@@ -1,12 +1,20 @@
 /**
  * A BLE gateway: one MQTT client that owns a set of simulated devices and answers RPCs for them in
- * all three conventions of the wire contract. Bad input is answered with an error when a reply
- * address can be found, otherwise counted and dropped; nothing a caller sends can crash it.
+ * the conventions of the wire contract the fleet serves (conventions.ts; all three by default). Its
+ * connection (paced connects, reconnects with backoff, subscriptions with flow control) is
+ * gateway-connection.ts. Bad input is answered with an error when a reply address can be found,
+ * otherwise counted and dropped; nothing a caller sends can crash it.
  */
 import type { IPublishPacket, MqttClient } from 'mqtt'
 import { realClock, type Clock } from '../core/clock.ts'
-import { Device, type DeviceContext } from './device.ts'
-import { connectMqtt, endClient, protocolOf, type BrokerTarget, type ProtocolChoice } from '../core/mqtt-connect.ts'
+import type { DeviceContext } from './device.ts'
+import { DeviceTable } from './device-table.ts'
+import { toDeviceIds, type DeviceIds } from './device-ids.ts'
+import type { BrokerTarget, ProtocolChoice } from '../core/mqtt-connect.ts'
+import { deriveRng } from '../core/rng.ts'
+import { ALL_CONVENTIONS, filterBatches, gatewayFilterCount, listedConventions, type RpcConvention, type ServedConventions } from './conventions.ts'
+import { GatewayConnection } from './gateway-connection.ts'
+import { standaloneConnectionPolicy, type ConnectionPolicy } from './connection-policy.ts'
 import type { DeviceProfile } from './profiles.ts'
 import * as wire from '../core/protocol.ts'
 import { Radio } from './radio.ts'
@@ -16,7 +24,8 @@ import { TelemetryPublisher } from './telemetry/publisher.ts'
 
 export interface GatewayOptions {
   gatewayId: string
-  deviceIds: readonly string[]
+  /** A plain list, or a compact block of numbered ids (fleetBlocks). */
+  deviceIds: readonly string[] | DeviceIds
   profile: DeviceProfile
   seed: number
   broker: BrokerTarget
@@ -26,9 +35,14 @@ export interface GatewayOptions {
   maxPayloadBytes?: number
   /** Overrides the profile's concurrent connection attempts. */
   radioSlots?: number
-  reconnectPeriod?: number
+  /** Connect pacing, reconnect backoff, subscribe permits and observer, shared by the fleet's gateways (default: this gateway's own, unpaced). */
+  connection?: ConnectionPolicy
+  /** Conventions served (default all three): fewer filters when some are not needed. */
+  conventions?: ServedConventions
   /** Records what this gateway serves, per caller (observe). */
   recorder?: FleetRecorder
+  /** Every device an object from the start instead of on first use (device-table.ts); for measurements and tests. */
+  eagerDevices?: boolean
 }
 
 type BadCode = 'bad_request' | 'unknown_verb' | 'unknown_device' | 'payload_too_large'
@@ -56,13 +70,16 @@ const SERVED_OK: Served['outcome'] = Object.freeze({ ok: true })
 
 export class Gateway {
   readonly id: string
-  readonly devices = new Map<string, Device>()
+  /** Made on first use: a device never called is only its place in the gateway's ids (device-table.ts). */
+  readonly devices: DeviceTable
   readonly stats: GatewayStats = {
     received: 0, repliedOk: 0, repliedError: 0, dropped: 0, inFlight: 0,
     bad: { bad_request: 0, unknown_verb: 0, unknown_device: 0, payload_too_large: 0 },
   }
   readonly radio: Radio
-  private client: MqttClient | undefined
+  /** The connection to the broker, kept up by the gateway (gateway-connection.ts). */
+  readonly link: GatewayConnection
+  private readonly serves: ServedConventions
   private readonly maxPayload: number
   private readonly batchTopic: string
   /** The PUBACK and a reply that is ready within the same turn leave in one socket write. */
@@ -75,74 +92,78 @@ export class Gateway {
     this.radio = new Radio(opts.radioSlots ?? opts.profile.radioSlots)
     this.maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD
     this.batchTopic = wire.batchTopic(this.id)
+    this.serves = opts.conventions ?? ALL_CONVENTIONS
     const ctx: DeviceContext = { gatewayId: this.id, clock: opts.clock ?? realClock, radio: this.radio, profile: opts.profile }
-    for (const id of opts.deviceIds) this.devices.set(id, new Device(id, ctx, opts.seed))
-    this.telemetry = new TelemetryPublisher([...this.devices.values()], {
+    this.devices = new DeviceTable(toDeviceIds(opts.deviceIds), ctx, opts.seed, { eager: opts.eagerDevices })
+    this.telemetry = new TelemetryPublisher({ [Symbol.iterator]: () => this.devices.values() }, {
       clock: ctx.clock,
       publish: (topic, payload, qos) => void this.client?.publish(topic, payload, { qos }, () => {}),
       hold: () => {
         if (this.client !== undefined) this.writes.hold(this.client)
       },
     })
-  }
-
-  get protocolVersion(): 4 | 5 | undefined {
-    return this.client && protocolOf(this.client)
-  }
-
-  /** Topic filters this gateway subscribes to: only its own devices and its batch topic. */
-  filters(): string[] {
-    const out = [this.batchTopic]
-    for (const id of this.devices.keys()) {
-      out.push(wire.deviceRequestFilter(id))
-      for (const verb of wire.VERBS) out.push(wire.mqttnetRequestFilter(id, verb))
-    }
-    return out
-  }
-
-  async start(): Promise<void> {
-    const registry = wire.registryTopic(this.id)
-    const client = await connectMqtt(this.opts.broker, {
+    this.link = new GatewayConnection({
+      gatewayId: this.id,
       clientId: `fleetbench-gw-${this.id}-${process.pid}`,
-      protocolVersion: this.opts.protocolVersion ?? 'auto',
-      reconnectPeriod: this.opts.reconnectPeriod ?? 1000,
-      will: { topic: registry, payload: Buffer.alloc(0), qos: 1, retain: true },
+      broker: opts.broker,
+      protocolVersion: opts.protocolVersion ?? 'auto',
+      clock: ctx.clock,
+      rng: deriveRng(opts.seed, `reconnect/${this.id}`),
+      policy: opts.connection ?? standaloneConnectionPolicy(),
+      registryTopic: wire.registryTopic(this.id),
+      filterBatches: () => filterBatches(this.serves, this.batchTopic, this.devices.keys(), SUBSCRIBE_CHUNK),
+      registry: (version) => JSON.stringify(this.registryMessage(version)),
+      attach: (client) => client.on('message', this.onMessage),
+      detach: (client) => client.off('message', this.onMessage),
     })
-    this.client = client
-    client.on('message', this.onMessage)
-    client.on('error', () => {}) // reconnects are handled by MQTT.js; errors must not crash the fleet
-    const filters = this.filters()
-    for (let i = 0; i < filters.length; i += SUBSCRIBE_CHUNK)
-      await client.subscribeAsync(filters.slice(i, i + SUBSCRIBE_CHUNK), { qos: 1 })
-    await this.publishRegistry()
-    // After a broker restart the retained registry may be gone: publish it again on every reconnect.
-    client.on('connect', () => void this.publishRegistry().catch(() => {}))
   }
 
-  registryMessage(): object {
+  /** The connected client, while the connection is up. */
+  private get client(): MqttClient | undefined {
+    return this.link.client
+  }
+
+  /** MQTT version of the gateway's (last) connection. */
+  get protocolVersion(): 4 | 5 | undefined {
+    return this.link.version
+  }
+
+  /** Every filter acknowledged on the current connection: its devices answer. */
+  get ready(): boolean {
+    return this.link.ready
+  }
+
+  /** How many filters `filters()` has, without building them. */
+  get filterCount(): number {
+    return gatewayFilterCount(this.serves, this.devices.size)
+  }
+
+  /** Topic filters this gateway subscribes to: only its own devices and its batch topic, for the conventions it serves. */
+  filters(): string[] {
+    return [...filterBatches(this.serves, this.batchTopic, this.devices.keys(), SUBSCRIBE_CHUNK)].flat()
+  }
+
+  /** Connects (through the fleet's pacer), subscribes every filter and publishes the registry; throws if the first connection fails. */
+  start(): Promise<void> {
+    return this.link.start()
+  }
+
+  registryMessage(version = this.protocolVersion): object {
     return {
       gatewayId: this.id,
       devices: [...this.devices.keys()],
       profile: this.opts.profile.name,
       radioSlots: this.radio.slots,
-      protocolVersion: this.protocolVersion,
-      conventions: this.protocolVersion === 5 ? ['envelope', 'mqtt5', 'mqttnet'] : ['envelope', 'mqttnet'],
+      protocolVersion: version,
+      conventions: listedConventions(this.serves, version),
       batchTopic: this.batchTopic,
     }
   }
 
-  private async publishRegistry(): Promise<void> {
-    await this.client?.publishAsync(wire.registryTopic(this.id), JSON.stringify(this.registryMessage()), { qos: 1, retain: true })
-  }
-
+  /** Clears the retained registry and closes the connection; a reconnect in progress is abandoned. */
   async stop(): Promise<void> {
     this.telemetry.stop()
-    const client = this.client
-    if (client === undefined) return
-    this.client = undefined
-    client.off('message', this.onMessage)
-    if (client.connected) await client.publishAsync(wire.registryTopic(this.id), Buffer.alloc(0), { qos: 1, retain: true }).catch(() => {})
-    await endClient(client)
+    await this.link.stop()
   }
 
   private readonly onMessage = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
@@ -173,6 +194,7 @@ export class Gateway {
       recording.convention = route?.kind === 'batch' ? 'batch' : CONVENTION_NAMES[convention]!
       recording.replyTo = replyTo
     }
+    if (convention === 1 && !this.serves.mqtt5) return this.refuse('bad_request', 1, replyTo, null, correlation, qos, this.notServed('mqtt5'), recording)
     if (payload.length > this.maxPayload) {
       const error = { code: 'payload_too_large', message: `request of ${payload.length} bytes exceeds the ${this.maxPayload}-byte limit` } as const
       return this.refuse('payload_too_large', convention, replyTo, null, correlation, qos, error, recording)
@@ -186,6 +208,7 @@ export class Gateway {
       id = decoded.request.id
       replyTo = decoded.request.replyTo
       params = decoded.request.params
+      if (!this.serves.envelope) return this.refuse('bad_request', 0, replyTo, id, undefined, qos, this.notServed('envelope'), recording)
     } else {
       const decoded = wire.decodeBareParams(payload)
       if (!decoded.ok) return this.refuse('bad_request', convention, replyTo, null, correlation, qos, decoded.error, recording)
@@ -212,6 +235,11 @@ export class Gateway {
         rec!.served(recording)
       }
     })
+  }
+
+  private notServed(convention: RpcConvention): wire.RpcError {
+    const served = listedConventions(this.serves, 5).join(',')
+    return { code: 'bad_request', message: `gateway ${this.id} does not serve the ${convention} convention (the fleet serves --conventions ${served})` }
   }
 
   private refuse(code: BadCode, convention: Convention, replyTo: string | undefined, id: string | number | null,

@@ -54,6 +54,8 @@ export abstract class ClientConnection<O extends ClientOptions> {
     if (this.closed) throw new Error(`${this.name}: connect() after close()`)
     if (this.connected) return
     this.beforeOpen()
+    await this.opts.pacer?.take()
+    if (this.closed) throw new Error(`${this.name}: closed while waiting for its turn to connect`)
     const client = await connectMqtt(this.opts.broker, { clientId: this.opts.clientId, protocolVersion: this.opts.protocolVersion ?? 'auto', reconnectPeriod: this.reconnectPeriodMs() })
     if (this.closed) {
       await endClient(client, true)

@@ -56,4 +56,6 @@ export interface ClientOptions {
   /** MQTTnet-style only: 'lenient' = MQTT.js (unknown acks ignored), 'strict' = MQTTnet < 5.2 dispatcher. */
   ackMode?: 'lenient' | 'strict'
   qos?: 0 | 1
+  /** Paces this client's connects with others' (core/pacer.ts): `connect()` waits its turn first. */
+  pacer?: { take(signal?: AbortSignal): Promise<void> }
 }

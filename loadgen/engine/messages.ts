@@ -27,6 +27,8 @@ export interface CellTask {
   reconnectPeriodMs: number
   /** The callers' link to the broker (each direction); undefined = loopback, no proxy. */
   callerLink?: LinkConditions
+  /** This worker's share of the callers' connects per second (0 or undefined = all at once). */
+  connectRate?: number
   /** Retries of failed calls; undefined = none. */
   retry?: RetryPolicy
   /** Seeds the link's jitter and loss and the retry jitter of this worker (default 1). */

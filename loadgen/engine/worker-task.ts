@@ -4,6 +4,7 @@ import { MultiplexedRpcClient } from '../clients/multiplexed.ts'
 import type { RpcClient } from '../clients/types.ts'
 import { initWasm } from '../../core/histogram.ts'
 import { deriveRng } from '../../core/rng.ts'
+import { Pacer } from '../../core/pacer.ts'
 import { routeThrough, type Route } from '../faults/route.ts'
 import type { CellTask, StopMessage, WarmTask, WorkerOutcome, WorkerTick } from './messages.ts'
 import { runUsers } from './users.ts'
@@ -21,8 +22,9 @@ export default async function runCellTask(task: CellTask | WarmTask): Promise<Wo
     await initWasm()
     route = await routeThrough(task.broker, task.callerLink, deriveRng(task.seed ?? 1, `caller-link/${task.cellId}/${task.workerIndex}`))
     const broker = route.target
+    const pacer = task.connectRate !== undefined && task.connectRate > 0 ? new Pacer({ ratePerSec: task.connectRate }) : undefined
     const makeClient = (kind: RpcClient['kind'], userIndex: number, index: number): RpcClient => {
-      const common = { broker, clientId: `${task.clientIdPrefix}-u${userIndex}-c${index}`, protocolVersion: task.protocolVersion, qos: task.qos }
+      const common = { broker, pacer, clientId: `${task.clientIdPrefix}-u${userIndex}-c${index}`, protocolVersion: task.protocolVersion, qos: task.qos }
       return kind === 'multiplexed' ? new MultiplexedRpcClient({ ...common, reconnectPeriodMs: task.reconnectPeriodMs }) : new MqttnetRpcClient({ ...common, ackMode: task.ackMode })
     }
     const slice = await runUsers(task.users, task.load, {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { Mulberry32 } from '../../core/rng.ts'
 import type { CallResult } from '../clients/types.ts'
-import { backoffCeilingMs, backoffMs, isRetryable, Retrier, type RetryPolicy } from './retry.ts'
+import { backoffCeilingMs, backoffMs } from '../../core/backoff.ts'
+import { isRetryable, Retrier, type RetryPolicy } from './retry.ts'
 
 const policy: RetryPolicy = { retries: 5, baseMs: 50, capMs: 2000, on: ['timeout', 'connect_timeout', 'disconnected'] }
 const timeout: CallResult = { ok: false, kind: 'timeout', message: 'no reply' }

@@ -1,14 +1,15 @@
 /**
- * Retries with exponential backoff and full jitter, the way the AWS architecture blog describes
- * it: before retry n (0-based) wait a uniform draw in [0, min(cap, base · 2^n)). A retry is made
- * only for a result the policy names (`on`: an error kind such as `timeout` or `disconnected`, or a
- * device's error code such as `connect_timeout`), only while retries are left, and only if the
- * wait ends before the round's shared deadline. Each attempt may have its own timeout, shorter
+ * Retries with exponential backoff and full jitter (core/backoff.ts): before retry n (0-based)
+ * wait a uniform draw in [0, min(cap, base · 2^n)). A retry is made only for a result the policy
+ * names (`on`: an error kind such as `timeout` or `disconnected`, or a device's error code such as
+ * `connect_timeout`), only while retries are left, and only if the wait ends before the round's
+ * shared deadline. Each attempt may have its own timeout, shorter
  * than the round's (otherwise a timed-out call has no time left to be retried).
  *
  * Data plus functions: a policy is a plain object crossing to the worker threads; `Retrier` binds
  * it to a seeded rng there.
  */
+import { backoffMs } from '../../core/backoff.ts'
 import type { Rng } from '../../core/rng.ts'
 import { ERROR_CODES } from '../../core/protocol.ts'
 import { ERROR_KINDS, type CallOptions, type CallResult } from '../clients/types.ts'
@@ -28,12 +29,6 @@ export interface RetryPolicy {
 export const RETRY_ON_CHOICES: readonly string[] = [...ERROR_KINDS.filter((k) => k !== 'device-error' && k !== 'cancelled'), ...ERROR_CODES]
 
 export const DEFAULT_RETRY_ON: readonly string[] = ['timeout', 'connect_timeout', 'disconnected']
-
-/** The most a wait before retry `n` (0-based) can be: min(cap, base · 2^n). */
-export const backoffCeilingMs = (p: Pick<RetryPolicy, 'baseMs' | 'capMs'>, n: number): number => Math.min(p.capMs, p.baseMs * 2 ** n)
-
-/** Full jitter: the wait before retry `n`, uniform in [0, ceiling). */
-export const backoffMs = (p: Pick<RetryPolicy, 'baseMs' | 'capMs'>, n: number, rng: Rng): number => rng.next() * backoffCeilingMs(p, n)
 
 /** True when the policy retries this failure. */
 export function isRetryable(p: Pick<RetryPolicy, 'on'>, r: CallResult): boolean {

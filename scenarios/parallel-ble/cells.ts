@@ -29,6 +29,9 @@ export interface ParallelBleOptions extends CommonOptions, LinkOptions {
   shard: Shard | undefined
   startAt: number | undefined
   rendezvous: string | undefined
+  /** Gateway threads, the embedded broker on its own thread; 0 = the fleet in the main thread. */
+  fleetWorkers: number
+  connectRate: number | undefined
 }
 
 /** The retry policy of a cell with `retries` retries; undefined for none. */

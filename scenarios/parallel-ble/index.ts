@@ -13,8 +13,9 @@ import { parallelBleCells, type ParallelBleOptions } from './cells.ts'
 import { PARALLEL_COLUMNS } from './columns.ts'
 import { brokerFaultSpec } from '../broker-fault.ts'
 import { rendezvousSpec, shardSpec, startAtSpec } from '../shard.ts'
-import { backoffRange, choice, commonDefaults, commonSpecs, int, intList, link, linkSpecs, ms, positiveRate } from '../options.ts'
-import type { ScenarioDefinition } from '../types.ts'
+import { checkFleetWorkers, fleetWorkersSpec } from '../fleet-workers.ts'
+import { backoffRange, connectRateOption, choice, commonDefaults, commonSpecs, int, intList, link, linkSpecs, ms, positiveRate } from '../options.ts'
+import type { OptionSpec, ScenarioDefinition } from '../types.ts'
 
 export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
   name: 'parallel-ble',
@@ -45,6 +46,8 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
     shard: undefined,
     startAt: undefined,
     rendezvous: undefined,
+    fleetWorkers: 0,
+    connectRate: undefined,
   },
   quick: { duration: 2_000 },
   options: {
@@ -79,6 +82,8 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
     shard: shardSpec,
     startAt: startAtSpec,
     rendezvous: rendezvousSpec,
+    fleetWorkers: fleetWorkersSpec,
+    connectRate: { ...connectRateOption("connects per second of the gateways, and apart of the callers (default: the fleet's 200/s, callers all at once); 0 = all at once"), show: () => 'fleet default' } as OptionSpec<number | undefined>,
     reconnectPeriod: { ...ms('reconnect delay of the multiplexed clients after a lost connection (0 = never)', 0, 600_000) },
     repeat: int(1, 100, 'run every cell N times, interleaved, keeping each repeat\'s figures (for the gate)'),
   },
@@ -90,6 +95,7 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
     if (o.shard && o.users < o.shard.count) throw new UsageError(`--users (${o.users}) must be at least the shard count (${o.shard.count}) so every shard has a user`)
     if (o.attemptTimeout !== undefined && !o.retries.some((n) => n > 0)) throw new UsageError('--attempt-timeout only applies to retried calls: add --retries N (N > 0), or drop it')
     if (o.attemptTimeout !== undefined && o.attemptTimeout >= o.timeout) throw new UsageError(`--attempt-timeout (${o.attemptTimeout} ms) must be shorter than --timeout (${o.timeout} ms), the round's deadline, or no retry fits after a timed-out attempt`)
+    checkFleetWorkers(o)
     if (o.fault && o.broker) throw new UsageError('--fault broker-restart restarts the embedded broker; with --broker, restart your broker yourself (the clients reconnect either way)')
   },
   thresholds: () => ['multiplexed:errorRate<5%', 'multiplexed:protocolViolations=0', 'multiplexed:callsPerSec>2x serial'],

@@ -9,7 +9,9 @@ import type { BrokerTarget, ProtocolChoice } from '../../core/mqtt-connect.ts'
 import type { LoadModel, SliceResult } from '../../loadgen/engine/types.ts'
 import { planUsers } from '../../loadgen/engine/merge.ts'
 import { RpcWorkerThreads } from '../../loadgen/engine/worker-threads.ts'
-import { fleetLayout, startSimulation, type Simulation } from '../../simulator/fleet.ts'
+import { fleetLayout, startSimulation } from '../../simulator/fleet.ts'
+import { hostOf, type FleetHost } from '../../simulator/fleet-host.ts'
+import { startThreadedSimulation } from '../../simulator/threads/threaded-simulation.ts'
 import { profileOf, type ProfileChoice } from '../../simulator/profiles.ts'
 import type { BrokerRestartFault } from '../broker-fault.ts'
 import { brokerEnvironment, probeExternal, probeNotes } from '../broker-probe.ts'
@@ -60,6 +62,10 @@ export interface RpcRunOptions extends BrokerAccessOptions {
   /** Shaped links: callers ↔ broker (in each worker) and gateways ↔ broker (in front of the fleet); default loopback. */
   callerLink?: LinkSpec
   gatewayLink?: LinkSpec
+  /** Gateway threads, the embedded broker on a thread of its own (--fleet-workers); 0 or undefined = the fleet in this thread. */
+  fleetWorkers?: number
+  /** Connects per second of the gateways and, apart, of the callers (split over the worker threads); undefined = the fleet's default and callers all at once. */
+  connectRate?: number | undefined
 }
 
 /** Longest one RPC cell may take: its load, the last rounds' deadlines, and thread start-up. Past it the cell fails. */
@@ -77,14 +83,16 @@ export function rpcPlanMs(o: Pick<RpcRunOptions, 'load' | 'roundTimeoutMs' | 'de
   return fleetStartBoundMs(o.devices) + waits + cells * (o.repeat ?? 1) * rpcCellBoundMs(o)
 }
 
-export async function startFleet(o: RpcRunOptions): Promise<Simulation> {
+export async function startFleet(o: RpcRunOptions): Promise<FleetHost> {
   const profile = profileOf(o.profile)
   const { external, auth } = brokerAccess(o)
   try {
     const shard = o.shard && { index: o.shard.index, count: o.shard.count }
     const gatewayLink = o.gatewayLink && linkConditions(o.gatewayLink)
     const gatewayRoute = gatewayLink && ((t: BrokerTarget) => routeThrough(t, gatewayLink, deriveRng(o.seed, 'gateway-link')))
-    const start = startSimulation({ devices: o.devices, gateways: o.gateways, profile, seed: o.seed, protocolVersion: o.protocol, shard }, { external, embedded: auth ? { auth } : undefined, gatewayRoute })
+    const fleet = { devices: o.devices, gateways: o.gateways, profile, seed: o.seed, protocolVersion: o.protocol, shard, connectRate: o.connectRate }
+    const where = { external, embedded: auth ? { auth } : undefined, gatewayRoute }
+    const start = o.fleetWorkers ? startThreadedSimulation(fleet, where, { workers: o.fleetWorkers, onThreadEnd: warn }) : startSimulation(fleet, where).then(hostOf)
     return await withDeadline(start, fleetStartBoundMs(o.devices), `starting the fleet (${o.devices} devices on ${o.gateways} gateways)`)
   } catch (err) {
     if (!external) throw err
@@ -110,7 +118,7 @@ export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellS
   const session: CellSession<RpcCellSpec, SliceResult> = {
     cellMs: o.load.durationMs,
     workers,
-    environmentBroker: brokerEnvironment(sim.broker ? sim.brokerUrl : undefined, probe, target.url, sim.fleet.gateways[0]?.protocolVersion ?? 4),
+    environmentBroker: brokerEnvironment(sim.embedded ? sim.brokerUrl : undefined, probe, target.url, sim.protocolVersion ?? 4),
     notes: probeNotes(target.url, probe),
     async beforeCells(c) {
       if (o.rendezvous !== undefined && o.shard !== undefined) {
@@ -139,6 +147,7 @@ export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellS
           qos: o.qos,
           clientIdPrefix: `${o.runId}-${run.repeat}-${run.index}`,
           reconnectPeriodMs: o.reconnectPeriodMs ?? 1000,
+          connectRate: o.connectRate === undefined ? undefined : o.connectRate / workers,
           callerLink: o.callerLink && linkConditions(o.callerLink),
           retry: cell.retry,
           seed: o.seed,
@@ -175,7 +184,7 @@ export async function executeRpcCells(o: RpcRunOptions, cells: readonly RpcCellS
  * Restarts the embedded broker `atMs` after the cell's load starts (the first progress tick, sent
  * when setup is done); `done()` waits for it, or cancels it if the cell ended first.
  */
-function scheduleRestart(sim: Simulation, fault: BrokerRestartFault, progress: (line: string) => void): { started(): void; done(): Promise<void> } {
+function scheduleRestart(sim: FleetHost, fault: BrokerRestartFault, progress: (line: string) => void): { started(): void; done(): Promise<void> } {
   let restart: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
   return {

@@ -55,7 +55,8 @@ export class TelemetryPublisher {
   private schedule: PhasedSchedule | undefined
 
   constructor(
-    private readonly sources: readonly TelemetrySource[],
+    /** Read when a run starts (a gateway's devices are made then, not before: device-table.ts). */
+    private readonly sources: Iterable<TelemetrySource>,
     private readonly io: TelemetryIo,
   ) {}
 
@@ -72,18 +73,19 @@ export class TelemetryPublisher {
     if (!(plan.hz > 0)) throw new Error(`hz must be positive, got ${plan.hz}`)
     const periodMs = 1000 / plan.hz
     const chars = plan.characteristics
+    const sources = [...this.sources]
     const expected = Math.ceil(((plan.endMs - plan.startMs) / periodMs) + 1)
-    const streams: Stream[] = this.sources.flatMap((d) =>
+    const streams: Stream[] = sources.flatMap((d) =>
       chars.map((c) => ({ topic: telemetryTopic(d.id, c), samples: 0, published: 0, last: Number.NaN, changesAt: plan.mode === 'on-change' ? new Int32Array(Math.min(expected, 1024)) : undefined })),
     )
-    const sensors = this.sources.map((d) => chars.map((c) => d.sensors.of(c)))
-    const epochOffset = this.sources[0]?.sensors.epochOffset ?? performance.timeOrigin
+    const sensors = sources.map((d) => chars.map((c) => d.sensors.of(c)))
+    const epochOffset = sources[0]?.sensors.epochOffset ?? performance.timeOrigin
     const seedHash = hash32(String(plan.seed))
     return new Promise((resolve) => {
       this.schedule = new PhasedSchedule({
         clock: this.io.clock,
         periodMs,
-        phasesMs: this.sources.map((d) => hashedPhase(periodMs, hash32(d.id, seedHash))),
+        phasesMs: sources.map((d) => hashedPhase(periodMs, hash32(d.id, seedHash))),
         startMs: plan.startMs,
         endMs: plan.endMs,
         beforeBatch: () => this.io.hold(),
