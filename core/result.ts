@@ -12,7 +12,7 @@ import type { TelemetryStats } from './telemetry.ts'
 export const SCHEMA_VERSION = 2
 
 export type CellStatus = 'ok' | 'deadlock' | 'failed'
-export const CELL_KINDS = ['rpc', 'channel', 'observe', 'telemetry'] as const
+export const CELL_KINDS = ['rpc', 'channel', 'observe', 'telemetry', 'recovery'] as const
 export type CellKind = (typeof CELL_KINDS)[number]
 
 export interface CellCounts {
@@ -167,7 +167,49 @@ export interface TelemetryCell extends CellCommon {
   repeats?: RepeatFigures[]
 }
 
-export type CellResult = RpcCell | ChannelCell | ObserveCell | TelemetryCell
+/**
+ * reconnect-storm: the fleet's gateways lose the broker (a restart, or every connection cut) and
+ * reconnect under one connect pacing (label `connectRate`). counts are the calls a multiplexed
+ * caller made to random devices throughout (sent = ok + errors); latencyUs is their latency;
+ * `recovery` is what the gateways did, timed from the moment the broker was back.
+ */
+export interface RecoveryCell extends CellCommon {
+  kind: 'recovery'
+  throughput: { callsPerSec: number }
+  latencyUs: LatencySummary
+  deviceErrors: Record<string, number>
+  broker?: CellBrokerCounts
+  recovery: RecoveryStats
+  series: SeriesPoint[]
+  repeats?: RepeatFigures[]
+}
+
+/** Counts and histograms only, so repeats and shards merge by adding; rates are derived (recoveryRates). */
+export interface RecoveryStats {
+  fault: 'broker-restart' | 'cut'
+  gateways: number
+  /** Gateways whose every filter was acknowledged again before the recovery deadline. */
+  recovered: number
+  /** How long the broker was unreachable. */
+  downtimeMs: number
+  /** Broker back → a gateway's filters all acknowledged again, one value per recovered gateway. */
+  recoveryUs: LatencySummary
+  /** CONNECT → CONNACK of the connects that succeeded during the recovery. */
+  connackUs: LatencySummary
+  /** CONNECTs sent from the fault until the last gateway recovered (refused and failed ones too). */
+  attempts: number
+  /** The most CONNECTs sent in any one second of that time. */
+  peakAttemptsPerSec: number
+  /** Subscriptions (topic filters) acknowledged again. */
+  filtersRestored: number
+  /** From the broker back up to the last gateway recovered (or to the deadline). */
+  recoveryWindowMs: number
+  /** Caller calls started between the fault and the last gateway's recovery, and those that failed. */
+  callsDuringRecovery: number
+  callsFailedDuringRecovery: number
+}
+
+export type CellResult = RpcCell | ChannelCell | ObserveCell | TelemetryCell | RecoveryCell
 export type ChannelRepeatFigures = RepeatFigures & { blockingP99: number }
 export type AnyRepeatFigures = RepeatFigures & { blockingP99?: number }
 
@@ -290,3 +332,4 @@ export const isRpcCell = (c: CellResult): c is RpcCell => c.kind === 'rpc'
 export const isChannelCell = (c: CellResult): c is ChannelCell => c.kind === 'channel'
 export const isObserveCell = (c: CellResult): c is ObserveCell => c.kind === 'observe'
 export const isTelemetryCell = (c: CellResult): c is TelemetryCell => c.kind === 'telemetry'
+export const isRecoveryCell = (c: CellResult): c is RecoveryCell => c.kind === 'recovery'

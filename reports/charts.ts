@@ -3,6 +3,7 @@
  * encoded histograms, not from the summaries), so the page only draws. Every chart is a ChartSpec:
  * one shared x array and one value array per line, the shape uPlot takes.
  */
+import { recoveryCharts } from './charts-recovery.ts'
 import { poolCharts } from './charts-pool.ts'
 import { decodeHistogram } from '../core/histogram.ts'
 import type { SeriesPoint } from '../core/series.ts'
@@ -124,6 +125,6 @@ export function reportCharts(result: RunResult, baseline?: RunResult): ChartSpec
   const o: Overlay = { cells: result.cells, baseline: baseline ? new Map(baseline.cells.map((c) => [c.id, c])) : undefined }
   const channel = result.cells.filter(isChannelCell)
   const base = baseline?.cells.filter(isChannelCell)
-  const charts = [spectrumChart(o), throughputChart(o), p99Chart(o), queueDepthChart(o), ...channelCharts(channel, base), ...poolCharts(result.cells, baseline?.cells), ...telemetryCharts(result.cells, baseline?.cells)]
+  const charts = [spectrumChart(o), throughputChart(o), p99Chart(o), queueDepthChart(o), ...channelCharts(channel, base), ...poolCharts(result.cells, baseline?.cells), ...telemetryCharts(result.cells, baseline?.cells), ...recoveryCharts(result.cells, baseline?.cells)]
   return charts.filter((c): c is ChartSpec => c !== undefined).map((c) => inTelemetryWords(result.cells, c))
 }

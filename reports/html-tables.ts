@@ -2,7 +2,7 @@
 import { escapeHtml as esc } from './escape.ts'
 import type { MergedResult } from './merge.ts'
 import { errorRate, errorTotal } from '../core/accounting.ts'
-import { isTelemetryCell, type CellResult, type RunResult, type TelemetryCell } from '../core/result.ts'
+import { isRecoveryCell, isTelemetryCell, type CellResult, type RecoveryCell, type RunResult, type TelemetryCell } from '../core/result.ts'
 import { formatMs } from './summary.ts'
 import type { LatencySummary } from '../core/histogram.ts'
 
@@ -74,6 +74,16 @@ export function cellsTable(cells: readonly CellResult[], colors: ReadonlyMap<str
       { title: 'bytes/sample', cell: tel((c) => num(c.telemetry.bytesPerSample, 0)) },
       { title: 'caller CPU µs/sample', cell: tel((c) => num(c.telemetry.callerCpuUsPerSample, 1)) },
       { title: 'missed', cell: tel((c) => `${(100 * c.telemetry.missedRate).toFixed(2)}%`) },
+    )
+  }
+  if (some(isRecoveryCell)) {
+    const rec = (f: (c: RecoveryCell) => string) => (c: CellResult): string => (c.kind === 'recovery' ? f(c) : '-')
+    columns.push(
+      { title: 'recovered', cell: rec((c) => `${num(c.recovery.recovered)}/${num(c.recovery.gateways)}`) },
+      { title: 'recovery p99', cell: rec((c) => ms(c.recovery.recoveryUs, 'p99')) },
+      { title: 'recovery max', cell: rec((c) => ms(c.recovery.recoveryUs, 'max')) },
+      { title: 'peak CONNECTs/s', cell: rec((c) => num(c.recovery.peakAttemptsPerSec)) },
+      { title: 'CONNACK p99', cell: rec((c) => ms(c.recovery.connackUs, 'p99')) },
     )
   }
   columns.push(

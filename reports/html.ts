@@ -78,11 +78,18 @@ function chartFigure(c: ChartSpec): string {
 </figure>`
 }
 
+/** Sweep charts (x = a swept setting) under their own heading, by id prefix; other category charts are channel-capacity's. */
+const SWEEPS: ReadonlyArray<{ prefix: string; heading: string }> = [
+  { prefix: 'pool-', heading: 'Pool size' },
+  { prefix: 'telemetry-', heading: 'Telemetry vs RPC, by sampling rate' },
+  { prefix: 'recovery-', heading: 'Recovery, by connect pacing' },
+]
+
 function chartsSection(charts: readonly ChartSpec[], hasBaseline: boolean): string {
   if (charts.length === 0) return '<section id="charts"><h2>Charts</h2><p class="note">No cell recorded any calls, so there is nothing to chart.</p></section>'
-  const pool = charts.filter((c) => c.id.startsWith('pool-'))
-  const telemetry = charts.filter((c) => c.id.startsWith('telemetry-'))
-  const channel = charts.filter((c) => c.x.kind === 'category' && !pool.includes(c) && !telemetry.includes(c))
+  const grid = (heading: string, list: readonly ChartSpec[]): string => (list.length > 0 ? `<h2>${esc(heading)}</h2>\n<div class="grid">\n${list.map(chartFigure).join('\n')}\n</div>` : '')
+  const inSweep = (c: ChartSpec): boolean => SWEEPS.some((w) => c.id.startsWith(w.prefix))
+  const channel = charts.filter((c) => c.x.kind === 'category' && !inSweep(c))
   const others = charts.filter((c) => c.x.kind !== 'category')
   const legend = hasBaseline ? '<p class="explain">Solid lines are this run; dashed lines in the same colour are the baseline. Click a legend entry to hide its line.</p>' : '<p class="explain">Click a legend entry to hide its line; hover to read values.</p>'
   return `<section id="charts"><h2>Charts</h2>
@@ -90,9 +97,8 @@ ${legend}
 <div class="grid">
 ${others.map(chartFigure).join('\n')}
 </div>
-${channel.length > 0 ? `<h2>Channel capacity</h2>\n<div class="grid">\n${channel.map(chartFigure).join('\n')}\n</div>` : ''}
-${pool.length > 0 ? `<h2>Pool size</h2>\n<div class="grid">\n${pool.map(chartFigure).join('\n')}\n</div>` : ''}
-${telemetry.length > 0 ? `<h2>Telemetry vs RPC, by sampling rate</h2>\n<div class="grid">\n${telemetry.map(chartFigure).join('\n')}\n</div>` : ''}
+${grid('Channel capacity', channel)}
+${SWEEPS.map((w) => grid(w.heading, charts.filter((c) => c.id.startsWith(w.prefix)))).join('\n')}
 </section>`
 }
 

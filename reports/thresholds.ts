@@ -5,13 +5,16 @@
  */
 import { deviceErrorRate, errorRate } from '../core/accounting.ts'
 import { UsageError } from '../core/cli-support.ts'
+import { recoveryRates } from '../core/recovery.ts'
 import type { CellResult, ThresholdOutcome } from '../core/result.ts'
 
 type Op = '<' | '<=' | '>' | '>=' | '='
+/** Metrics in time units besides the call latency percentiles. */
+const TIME_METRICS: ReadonlySet<string> = new Set(['roundP99', 'blockingP99', 'recoveryP99', 'recoveryMax', 'connackP99'])
 const LATENCY = { p50: 'p50', p90: 'p90', p99: 'p99', p999: 'p999', max: 'max' } as const
 const UNIT_US: Record<string, number> = { us: 1, ms: 1000, s: 1_000_000 }
 
-export const METRICS = ['p50', 'p90', 'p99', 'p999', 'max', 'roundP99', 'blockingP99', 'errorRate', 'deviceErrorRate', 'missedRate', 'callsPerSec', 'roundsPerSec', 'protocolViolations'] as const
+export const METRICS = ['p50', 'p90', 'p99', 'p999', 'max', 'roundP99', 'blockingP99', 'recoveryP99', 'recoveryMax', 'connackP99', 'errorRate', 'deviceErrorRate', 'missedRate', 'callsPerSec', 'roundsPerSec', 'protocolViolations', 'unrecovered'] as const
 export type Metric = (typeof METRICS)[number]
 
 export interface Threshold {
@@ -32,7 +35,7 @@ export function parseThreshold(expr: string): Threshold {
   const metric = m[2] as Metric
   if (!(METRICS as readonly string[]).includes(metric)) throw new Error(`threshold ${JSON.stringify(expr)}: unknown metric ${metric}; use one of ${METRICS.join(', ')}`)
   const unit = m[7] ?? ''
-  const isLatency = metric in LATENCY || metric === 'roundP99' || metric === 'blockingP99'
+  const isLatency = metric in LATENCY || TIME_METRICS.has(metric)
   if (m[6] !== undefined && isLatency && !(unit in UNIT_US)) throw new Error(`threshold ${JSON.stringify(expr)}: ${metric} needs a time unit (us, ms or s)`)
   if (m[6] !== undefined && !isLatency && unit !== '' && !(unit === '%' && metric.endsWith('Rate')))
     throw new Error(`threshold ${JSON.stringify(expr)}: ${metric} takes ${metric.endsWith('Rate') ? 'a percentage like 1%' : 'a plain number'}`)
@@ -64,6 +67,15 @@ export function metricOf(c: CellResult, metric: Metric): number | undefined {
       return c.kind === 'rpc' ? c.throughput.roundsPerSec : undefined
     case 'protocolViolations':
       return c.kind === 'rpc' ? c.clients.protocolViolations : undefined
+    // reconnect-storm: gateways' recovery (broker back → subscribed again), CONNACK latency, gateways never back.
+    case 'recoveryP99':
+      return c.kind === 'recovery' ? c.recovery.recoveryUs.p99 : undefined
+    case 'recoveryMax':
+      return c.kind === 'recovery' ? c.recovery.recoveryUs.max : undefined
+    case 'connackP99':
+      return c.kind === 'recovery' ? c.recovery.connackUs.p99 : undefined
+    case 'unrecovered':
+      return c.kind === 'recovery' ? recoveryRates(c.recovery).unrecovered : undefined
     default:
       return c.latencyUs[LATENCY[metric]]
   }

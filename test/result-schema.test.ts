@@ -14,6 +14,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 const SMALL: Record<string, string[]> = {
   'parallel-ble': ['--devices', '12', '--gateways', '2', '--users', '2', '--duration', '500ms', '--timeout', '400ms', '--pool-size', '2'],
   'telemetry-vs-rpc': ['--devices', '6', '--gateways', '2', '--hz', '2,5', '--duration', '1s'],
+  'reconnect-storm': ['--gateways', '10', '--devices-per-gateway', '2', '--connect-rate', '0,50', '--downtime', '200ms', '--warm-up', '200ms', '--reconnect-backoff', '20ms..200ms', '--recovery-timeout', '10s'],
 }
 
 describe('every result the scenarios write validates against reports/result.schema.json', () => {
