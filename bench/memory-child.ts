@@ -8,19 +8,11 @@
  *   broker             an empty Aedes broker; sends {url}, then its memory on each 'measure' message
  *   clients N URL      N idle MQTT.js connections (TCP_NODELAY, keepalive 30 s) to URL
  */
-import v8 from 'node:v8'
+import { settled, type MemorySnapshot } from './memory-snapshot.ts'
 import { startBroker } from '../simulator/broker.ts'
 import { Fleet } from '../simulator/fleet.ts'
 import { connectMqtt, endClient } from '../core/mqtt-connect.ts'
 import { getProfile } from '../simulator/profiles.ts'
-
-export interface MemorySnapshot {
-  rss: number
-  heapUsed: number
-  /** Resident size of V8's young generation. It grows (up to 2 × 16 MiB) once a process allocates
-   *  steadily, whatever it allocates: a one-off cost, which the per-device figures leave out. */
-  newSpace: number
-}
 
 export type ChildReport =
   | { type: 'ready'; url: string }
@@ -28,16 +20,6 @@ export type ChildReport =
   | { type: 'snapshot'; memory: MemorySnapshot }
 
 const gc = (globalThis as { gc?: () => void }).gc
-
-async function settled(): Promise<MemorySnapshot> {
-  for (let i = 0; i < 3; i++) {
-    gc?.()
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  const m = process.memoryUsage()
-  const newSpace = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space')?.physical_space_size ?? 0
-  return { rss: m.rss, heapUsed: m.heapUsed, newSpace }
-}
 
 const send = (r: ChildReport): void => void process.send?.(r)
 const nextMessage = (): Promise<unknown> => new Promise((resolve) => process.once('message', resolve))

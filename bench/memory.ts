@@ -11,7 +11,8 @@
  * - per idle client connection: N idle MQTT.js connections, client process and broker process.
  */
 import { fork, type ChildProcess } from 'node:child_process'
-import type { ChildReport, MemorySnapshot } from './memory-child.ts'
+import type { ChildReport } from './memory-child.ts'
+import type { MemorySnapshot } from './memory-snapshot.ts'
 
 /** Growth per unit (device, connection), KiB. */
 export interface PerUnit {

@@ -6,7 +6,7 @@
  * one-device fleet started and stopped, so compiled code is in the baseline), once the fleet is
  * built, once it is started, and again whenever the bench asks; and reports over IPC.
  */
-import v8 from 'node:v8'
+import { settled, type MemorySnapshot } from './memory-snapshot.ts'
 import { startBroker, type EmbeddedBroker } from '../simulator/broker.ts'
 import type { RpcConvention } from '../simulator/conventions.ts'
 import { filtersPerDevice, servedConventions } from '../simulator/conventions.ts'
@@ -26,13 +26,6 @@ export interface ScaleTask {
   seed: number
 }
 
-export interface MemorySnapshot {
-  rss: number
-  heapUsed: number
-  /** V8's young generation, resident: it grows (up to 2 × 16 MiB) once in any process that allocates, whatever it allocates. */
-  newSpace: number
-}
-
 /** Child → bench. */
 export type ScaleReport =
   | { type: 'progress'; line: string }
@@ -45,16 +38,6 @@ export type ScaleCommand = 'measure' | 'done'
 
 const gc = (globalThis as { gc?: () => void }).gc
 const PROGRESS_EVERY_MS = 10_000
-
-async function settled(): Promise<MemorySnapshot> {
-  for (let i = 0; i < 3; i++) {
-    gc?.()
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  const m = process.memoryUsage()
-  const newSpace = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space')?.physical_space_size ?? 0
-  return { rss: m.rss, heapUsed: m.heapUsed, newSpace }
-}
 
 const send = (r: ScaleReport): void => void process.send?.(r)
 // Commands are queued from the start: a 'done' sent while the fleet is still starting is not lost.

@@ -19,7 +19,8 @@ import type { RpcConvention } from '../simulator/conventions.ts'
 import { startMosquitto, type MosquittoBroker } from '../test/support/mosquitto.ts'
 import { callFleet, type CallFigures, type CallPlan } from './scale-calls.ts'
 import { startScaleChild } from './scale-process.ts'
-import type { MemorySnapshot, ScaleTask } from './scale-child.ts'
+import type { ScaleTask } from './scale-child.ts'
+import type { MemorySnapshot } from './memory-snapshot.ts'
 
 export interface Size {
   devices: number

@@ -4,6 +4,7 @@
  * `core/result.v1.schema.json` and then upgraded. Bad input is a UsageError with one line that says
  * which file, what is wrong, and what to do.
  */
+import { fieldPath } from '../core/schema-message.ts'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
@@ -34,16 +35,8 @@ function check(url: URL, value: unknown, source: string): void {
   }
 }
 
-/** `/cells/0/counts/sent` → `cells[0].counts.sent`. */
-function pathOf(instancePath: string): string {
-  const path = instancePath
-    .split('/')
-    .slice(1)
-    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : /^[A-Za-z_$][\w$]*$/.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`))
-    .join('')
-  return path.startsWith('.') ? path.slice(1) : path || 'the top level'
-}
+/** `/cells/0/counts/sent` → `cells[0].counts.sent` (one rule with the profile files' messages). */
+const pathOf = (instancePath: string): string => fieldPath(instancePath) || 'the top level'
 
 function describe(e: ErrorObject): string {
   const where = pathOf(e.instancePath)
