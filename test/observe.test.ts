@@ -72,7 +72,10 @@ describe.skipIf(python === undefined)(`npm run simulator -- --record DIR -- CMD 
     const mqttnet = cellOf(result, 'py-mqttnet')
     expect(mqttnet.observe.subscribesPerCall).toBe(2)
     expect(mqttnet.observe.conventions.mqttnet).toBe(mqttnet.counts.sent)
-    expect(mqttnet.clients?.peakInFlight).toBe(3) // three threads, one call each at a time
+    // Three threads, one call each at a time: never more than 3 in flight, and more than one at once
+    // (all three at once is likely but not certain on a loaded machine: a thread may start late).
+    expect(mqttnet.clients?.peakInFlight).toBeLessThanOrEqual(3)
+    expect(mqttnet.clients?.peakInFlight).toBeGreaterThanOrEqual(2)
     const mux = cellOf(result, 'py-mux')
     expect(mux.broker?.subscribe).toBe(1)
     expect(mux.observe.conventions.envelope).toBe(mux.counts.sent)
