@@ -6,7 +6,8 @@
  */
 import { CLIENT_COUNTERS, emptyClientStats, type ClientStats } from './counters.ts'
 import { emptySummary } from './histogram.ts'
-import { CHANNEL_COUNTERS, SCHEMA_VERSION, type CellResult, type ChannelCell, type RpcCell, type RunResult } from './result.ts'
+import { CHANNEL_COUNTERS } from './channel-measures.ts'
+import { SCHEMA_VERSION, type CellResult, type ChannelCell, type RpcCell, type RunResult } from './result.ts'
 
 type Json = Record<string, unknown>
 const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {})

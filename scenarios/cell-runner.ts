@@ -6,6 +6,7 @@
  * repeats merged exactly (`mergeCells`), and a stopped run marked partial with the cells that ran.
  */
 import { errorRate } from '../core/accounting.ts'
+import { emptySummary } from '../core/histogram.ts'
 import { brokerDelta, type BrokerCounts } from '../core/counters.ts'
 import type { AnyRepeatFigures, CellResult, Environment } from '../core/result.ts'
 import { mergeCells } from '../reports/merge.ts'
@@ -14,6 +15,24 @@ import type { ExecuteOutcome, RunContext } from './types.ts'
 export interface CellIdentity {
   id: string
   labels: CellResult['labels']
+}
+
+/**
+ * What every kind's cell that could not run has: its identity, status `failed` with the reason,
+ * nothing counted, no latency, no series. Each kind's `failedCell` adds its own empty fields.
+ */
+export function failedCellCommon(cell: CellIdentity, error: string) {
+  return {
+    id: cell.id,
+    labels: cell.labels,
+    status: 'failed' as const,
+    error,
+    counts: { sent: 0, ok: 0, dropped: 0, errors: {} },
+    elapsedMs: 0,
+    throughput: { callsPerSec: 0 },
+    latencyUs: emptySummary(),
+    series: [],
+  }
 }
 
 /** What a session's `runCell` is given for one run of one cell. */

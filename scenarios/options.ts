@@ -1,7 +1,7 @@
 /** Option parsers shared by scenarios; each throws a UsageError that names the option. */
 import { cpus } from 'node:os'
 import { brokerUrl, callerCredentials, type Credentials } from '../core/broker-access.ts'
-import { duration, integer, oneOf, readablePem, UsageError } from '../core/cli-support.ts'
+import { duration, integer, listOf, oneOf, readablePem, UsageError } from '../core/cli-support.ts'
 import { parseBackoffRange, type BackoffRange } from '../core/backoff.ts'
 import { parseRate } from '../core/pacer.ts'
 import { CONVENTIONS, parseConventions, type RpcConvention } from '../simulator/conventions.ts'
@@ -25,14 +25,25 @@ export const choice = <T extends string>(allowed: readonly T[], describe: string
   parse: (raw, name) => oneOf(name, raw, allowed),
 })
 
-/** A comma-separated list of whole numbers in [min, max], deduplicated and sorted. */
-export const intList = (min: number, max: number, describe: string, example: string): OptionSpec<number[]> => ({
+/** A comma-separated list of numbers, each read by `one`, deduplicated and sorted; `what` names one item in the message for an empty list. */
+export const numberList = (describe: string, what: string, example: string, one: (raw: string, name: string) => number): OptionSpec<number[]> => ({
   describe,
   parse: (raw, name) => {
     const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '')
-    if (items.length === 0) throw new UsageError(`--${name} needs at least one whole number, e.g. ${example}`)
-    return [...new Set(items.map((s) => integer(name, s, min, max)))].sort((a, b) => a - b)
+    if (items.length === 0) throw new UsageError(`--${name} needs at least one ${what}, e.g. ${example}`)
+    return [...new Set(items.map((s) => one(s, name)))].sort((a, b) => a - b)
   },
+  show: (v) => v.join(','),
+})
+
+/** A comma-separated list of whole numbers in [min, max], deduplicated and sorted. */
+export const intList = (min: number, max: number, describe: string, example: string): OptionSpec<number[]> =>
+  numberList(describe, 'whole number', example, (raw, name) => integer(name, raw, min, max))
+
+/** A comma-separated list of names from `allowed`, deduplicated, in the order given. */
+export const nameList = <T extends string>(allowed: readonly T[], describe: string): OptionSpec<T[]> => ({
+  describe: `${describe}, comma-separated (${allowed.join(', ')})`,
+  parse: (raw, name) => listOf(name, raw, allowed),
   show: (v) => v.join(','),
 })
 

@@ -5,7 +5,7 @@
 import type { BrokerCounts } from '../core/counters.ts'
 import type { DeviceIds } from './device-ids.ts'
 import type { Simulation } from './fleet.ts'
-import type { GatewayStats } from './gateway.ts'
+import type { GatewayStats } from './gateway-stats.ts'
 
 /** The embedded broker's facts, for the environment of a result and the banner. */
 export interface EmbeddedBrokerInfo {

@@ -1,5 +1,19 @@
-/** Gateways' counters added up: one rule for a fleet in one thread and for gateways spread over threads. */
-import type { GatewayStats } from './gateway.ts'
+/** What a gateway counts, and gateways' counters added up: one rule for a fleet in one thread and for gateways spread over threads. */
+
+/** Error codes of a bad request (not the device's answer). */
+export type BadCode = 'bad_request' | 'unknown_verb' | 'unknown_device' | 'payload_too_large'
+
+export interface GatewayStats {
+  /** Every message delivered to the gateway: received = ok + error + dropped + inFlight. */
+  received: number
+  repliedOk: number
+  repliedError: number
+  /** Bad messages with no reply address: counted, never answered. */
+  dropped: number
+  inFlight: number
+  /** Each bad message (or bad batch item) counted once under its error code. */
+  bad: Record<BadCode, number>
+}
 
 export function emptyGatewayStats(): GatewayStats {
   return {

@@ -21,6 +21,7 @@ import { Radio } from './radio.ts'
 import { WriteCoalescer } from '../core/write-coalescer.ts'
 import type { Convention as RecordedConvention, FleetRecorder, Served } from './observe/recorder.ts'
 import { TelemetryPublisher } from './telemetry/publisher.ts'
+import { emptyGatewayStats, type BadCode, type GatewayStats } from './gateway-stats.ts'
 
 export interface GatewayOptions {
   gatewayId: string
@@ -45,20 +46,6 @@ export interface GatewayOptions {
   eagerDevices?: boolean
 }
 
-type BadCode = 'bad_request' | 'unknown_verb' | 'unknown_device' | 'payload_too_large'
-
-export interface GatewayStats {
-  /** Every message delivered to the gateway: received = ok + error + dropped + inFlight. */
-  received: number
-  repliedOk: number
-  repliedError: number
-  /** Bad messages with no reply address: counted, never answered. */
-  dropped: number
-  inFlight: number
-  /** Each bad message (or bad batch item) counted once under its error code. */
-  bad: Record<BadCode, number>
-}
-
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024
 const SUBSCRIBE_CHUNK = 500
 /** Error codes that say the request was bad (not the device's answer). */
@@ -72,10 +59,7 @@ export class Gateway {
   readonly id: string
   /** Made on first use: a device never called is only its place in the gateway's ids (device-table.ts). */
   readonly devices: DeviceTable
-  readonly stats: GatewayStats = {
-    received: 0, repliedOk: 0, repliedError: 0, dropped: 0, inFlight: 0,
-    bad: { bad_request: 0, unknown_verb: 0, unknown_device: 0, payload_too_large: 0 },
-  }
+  readonly stats: GatewayStats = emptyGatewayStats()
   readonly radio: Radio
   /** The connection to the broker, kept up by the gateway (gateway-connection.ts). */
   readonly link: GatewayConnection

@@ -2,7 +2,8 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { BrokerTarget } from '../../core/mqtt-connect.ts'
 import type { LinkConditions } from '../faults/link.ts'
-import type { ChannelMeasures, ChannelSeriesPoint } from '../../core/result.ts'
+import type { ChannelSeriesPoint } from '../../core/result.ts'
+import type { ChannelMeasures } from '../../core/channel-measures.ts'
 import type { PolicyName } from './policies.ts'
 
 export const FAULT_NAMES = ['stall', 'cut', 'slow-link', 'none'] as const

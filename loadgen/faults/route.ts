@@ -1,7 +1,8 @@
 /**
  * A broker target seen through a shaped link: starts a fault proxy in front of the broker with the
  * link's conditions on both directions and returns the target to connect to (the same URL, the
- * TCP connection routed via the proxy), or the target itself when the link shapes nothing.
+ * TCP connection routed via the proxy), or the target itself when the link shapes nothing (unless
+ * a proxy is asked for anyway).
  */
 import { parseBrokerUrl, type BrokerTarget } from '../../core/mqtt-connect.ts'
 import type { Rng } from '../../core/rng.ts'
@@ -15,8 +16,9 @@ export interface Route {
   close(): Promise<void>
 }
 
-export async function routeThrough(target: BrokerTarget, conditions: LinkConditions | undefined, rng: Rng): Promise<Route> {
-  if (conditions === undefined) return { target, proxy: undefined, close: async () => undefined }
+/** With `always`, a plain link still gets its proxy (to cut every connection through it later). */
+export async function routeThrough(target: BrokerTarget, conditions: LinkConditions | undefined, rng: Rng, always = false): Promise<Route> {
+  if (conditions === undefined && !always) return { target, proxy: undefined, close: async () => undefined }
   const to = target.via ?? parseBrokerUrl(target.url)
   const proxy = await startFaultProxy({ target: { host: to.host, port: to.port }, rng })
   proxy.setLink('both', conditions)

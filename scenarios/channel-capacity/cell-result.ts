@@ -3,10 +3,12 @@
  * ok = delivered, dropped = dropped, errors by kind (try-full, closed, cancelled, deadlock,
  * undelivered), so `sent = ok + Σ errors + dropped` is the cell's accounting invariant.
  */
+import { failedCellCommon } from '../cell-runner.ts'
 import { perSec, withAccountingChecked } from '../../core/accounting.ts'
 import { packetCounts, type BrokerCounts } from '../../core/counters.ts'
 import { emptySummary, summarizeEncoded } from '../../core/histogram.ts'
-import { channelMeasures, emptyChannelMeasures, type ChannelCell } from '../../core/result.ts'
+import { channelMeasures, emptyChannelMeasures } from '../../core/channel-measures.ts'
+import type { ChannelCell } from '../../core/result.ts'
 import type { ChannelCellData } from '../../loadgen/channel/messages.ts'
 import type { ChannelCellSpec } from './cells.ts'
 
@@ -42,17 +44,9 @@ export function failedChannelCell(cell: ChannelCellSpec, error: string): Channel
   const empty = emptySummary()
   return {
     kind: 'channel',
-    id: cell.id,
-    labels: cell.labels,
-    status: 'failed',
-    error,
-    counts: { sent: 0, ok: 0, dropped: 0, errors: {} },
-    throughput: { callsPerSec: 0 },
-    elapsedMs: 0,
-    latencyUs: empty,
+    ...failedCellCommon(cell, error),
     latencyUncorrectedUs: empty,
     blockingUs: empty,
     channel: { capacity: cell.capacity, policy: cell.policy, fault: cell.fault, ...emptyChannelMeasures(), tryFailures: 0, memoryGrowthBytes: 0 },
-    series: [],
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createHistogram, recordUs, summarize } from '../../core/histogram.ts'
-import { emptyChannelMeasures, type ChannelCell } from '../../core/result.ts'
+import { emptyChannelMeasures } from '../../core/channel-measures.ts'
+import type { ChannelCell } from '../../core/result.ts'
 import { channelCells } from './cells.ts'
 import { channelCapacity } from './index.ts'
 import { channelCapacityFindings, trend } from './findings.ts'

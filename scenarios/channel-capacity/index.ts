@@ -4,11 +4,11 @@
  * refused, and what it costs in end-to-end latency and memory. Plus one cell of the rumqtt #1025
  * deadlock pattern (awaiting send() inside the event loop), ended by a watchdog.
  */
-import { listOf, UsageError } from '../../core/cli-support.ts'
+import { UsageError } from '../../core/cli-support.ts'
 import { FAULT_NAMES } from '../../loadgen/channel/messages.ts'
 import { POLICY_NAMES } from '../../loadgen/channel/policies.ts'
-import { choice, commonSpecs, int, intList, link, linkSpecs, ms, positiveRate } from '../options.ts'
-import type { OptionSpec, ScenarioDefinition } from '../types.ts'
+import { choice, commonSpecs, int, intList, link, linkSpecs, ms, nameList, positiveRate } from '../options.ts'
+import type { ScenarioDefinition } from '../types.ts'
 import { channelCells } from './cells.ts'
 import { CHANNEL_COLUMNS } from './columns.ts'
 import { channelCapacityFindings } from './findings.ts'
@@ -18,12 +18,6 @@ import { channelPlanMs, executeChannelCells } from './session.ts'
 export type { ChannelCapacityOptions }
 
 const capacityList = intList(0, 100_000, 'channel capacities to sweep, comma-separated whole numbers (0 = rendezvous)', '0,10,100')
-
-const names = <T extends string>(allowed: readonly T[], describe: string): OptionSpec<T[]> => ({
-  describe: `${describe}, comma-separated (${allowed.join(', ')})`,
-  parse: (raw, name) => listOf(name, raw, allowed),
-  show: (v) => v.join(','),
-})
 
 export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
   name: 'channel-capacity',
@@ -67,8 +61,8 @@ export const channelCapacity: ScenarioDefinition<ChannelCapacityOptions> = {
     callerLink: { ...linkSpecs.callerLink, describe: `${linkSpecs.callerLink.describe}; here the publisher's connection` },
     gatewayLink: { ...linkSpecs.gatewayLink, describe: `${linkSpecs.gatewayLink.describe}; here the subscriber's (receiving) connection` },
     capacities: capacityList,
-    policies: names(POLICY_NAMES, 'overflow policies'),
-    faults: names(FAULT_NAMES, 'faults during production'),
+    policies: nameList(POLICY_NAMES, 'overflow policies'),
+    faults: nameList(FAULT_NAMES, 'faults during production'),
     ring: int(1, 100_000, "drop-oldest: size N of the ring in front of the channel (effective buffer N + capacity)"),
     producers: int(1, 10_000, 'producer tasks sharing the rate, each one send at a time'),
     rate: { describe: 'publishes per second, all producers together (open loop)', parse: (raw, name) => positiveRate('').parse(raw, name) ?? 0 },

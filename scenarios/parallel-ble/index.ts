@@ -4,7 +4,7 @@
  * RPC client cannot be shared — and under the multiplexed client that makes the question go away.
  */
 import { STRATEGY_NAMES } from '../../loadgen/strategies/types.ts'
-import { duration, listOf, UsageError } from '../../core/cli-support.ts'
+import { UsageError } from '../../core/cli-support.ts'
 import { MAX_POOL_SIZE } from '../../loadgen/strategies/pool.ts'
 import { DEFAULT_RETRY_ON, RETRY_ON_CHOICES } from '../../loadgen/strategies/retry.ts'
 import { parallelBleFindings } from './findings.ts'
@@ -14,7 +14,7 @@ import { PARALLEL_COLUMNS } from './columns.ts'
 import { brokerFaultSpec } from '../broker-fault.ts'
 import { rendezvousSpec, shardSpec, startAtSpec } from '../shard.ts'
 import { checkFleetWorkers, fleetWorkersSpec } from '../fleet-workers.ts'
-import { backoffRange, connectRateOption, choice, commonDefaults, commonSpecs, int, intList, link, linkSpecs, ms, positiveRate } from '../options.ts'
+import { backoffRange, choice, commonDefaults, commonSpecs, connectRateOption, int, intList, link, linkSpecs, ms, nameList, positiveRate } from '../options.ts'
 import type { OptionSpec, ScenarioDefinition } from '../types.ts'
 
 export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
@@ -55,24 +55,13 @@ export const parallelBle: ScenarioDefinition<ParallelBleOptions> = {
     devices: int(1, 100_000, 'simulated BLE devices'),
     gateways: int(1, 1_000, 'gateways sharing the devices'),
     users: int(1, 10_000, 'concurrent callers; devices are dealt to them round-robin'),
-    strategies: {
-      describe: `strategies to compare, comma-separated (${STRATEGY_NAMES.join(', ')})`,
-      parse: (raw, name) => listOf(name, raw, STRATEGY_NAMES),
-      show: (v) => v.join(','),
-    },
+    strategies: nameList(STRATEGY_NAMES, 'strategies to compare'),
     poolSize: intList(1, MAX_POOL_SIZE, 'clients in the pool strategy; a list (1,2,4,8,16,32) gives one pool-K cell per size and a knee finding', '1,2,4,8'),
     ...linkSpecs,
     retries: intList(0, 10, 'retries of a failed call (exponential backoff, full jitter); a list (0,3) gives each strategy one cell per count', '0,3'),
     backoff: backoffRange('backoff base..cap: retry n waits a uniform draw below min(cap, base * 2^n)'),
-    retryOn: {
-      describe: `what is retried, comma-separated error kinds and device error codes (${RETRY_ON_CHOICES.join(', ')})`,
-      parse: (raw, name) => listOf(name, raw, RETRY_ON_CHOICES),
-      show: (v) => v.join(','),
-    },
-    attemptTimeout: {
-      ...ms('timeout of each attempt when retrying (default: the round\'s --timeout, so a timed-out call has no time left to retry)', 1, 3_600_000),
-      parse: (raw, name) => duration(name, raw, 1, 3_600_000),
-    },
+    retryOn: nameList(RETRY_ON_CHOICES, 'what is retried: error kinds and device error codes'),
+    attemptTimeout: ms('timeout of each attempt when retrying (default: the round\'s --timeout, so a timed-out call has no time left to retry)', 1, 3_600_000),
     duration: ms('how long each cell runs', 100, 24 * 3_600_000),
     rate: positiveRate('rounds per second per user (open loop); without it rounds run back to back (closed loop)'),
     timeout: ms('shared deadline of a round, like one CancellationToken for the whole WhenAll', 1, 3_600_000),

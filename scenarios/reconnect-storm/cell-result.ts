@@ -1,4 +1,5 @@
 /** What one storm cell measured, as the result file's recovery cell. */
+import { failedCellCommon } from '../cell-runner.ts'
 import { perSec, withAccountingChecked } from '../../core/accounting.ts'
 import type { BrokerCounts } from '../../core/counters.ts'
 import { emptySummary, summarizeEncoded } from '../../core/histogram.ts'
@@ -37,19 +38,11 @@ export function failedRecoveryCell(cell: StormCellSpec, o: Pick<ReconnectStormOp
   const empty = emptySummary()
   return {
     kind: 'recovery',
-    id: cell.id,
-    labels: cell.labels,
-    status: 'failed',
-    error,
-    counts: { sent: 0, ok: 0, dropped: 0, errors: {} },
-    elapsedMs: 0,
-    throughput: { callsPerSec: 0 },
-    latencyUs: empty,
+    ...failedCellCommon(cell, error),
     deviceErrors: {},
     recovery: {
       fault: o.fault, gateways: o.gateways, recovered: 0, downtimeMs: 0, recoveryUs: empty, connackUs: empty, attempts: 0,
       peakAttemptsPerSec: 0, filtersRestored: 0, recoveryWindowMs: 0, callsDuringRecovery: 0, callsFailedDuringRecovery: 0,
     },
-    series: [],
   }
 }

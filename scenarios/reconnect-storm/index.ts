@@ -4,7 +4,6 @@
  * random devices; one cell per connect pacing (`--connect-rate 0,100,1000`) shows what pacing costs
  * in recovery time and buys in connect load.
  */
-import { integer, UsageError } from '../../core/cli-support.ts'
 import { backoffRange, choice, commonSpecs, int, intList, link, linkSpecs, ms, positiveRate } from '../options.ts'
 import type { ScenarioDefinition } from '../types.ts'
 import { STORM_COLUMNS } from './columns.ts'
@@ -54,13 +53,10 @@ export const reconnectStorm: ScenarioDefinition<ReconnectStormOptions> = {
     profile: commonSpecs.profile,
     ...linkSpecs,
     seed: commonSpecs.seed,
-    repeat: { describe: "run every cell N times, interleaved, keeping each repeat's figures", parse: (raw, name) => integer(name, raw, 1, 100) },
+    repeat: int(1, 100, "run every cell N times, interleaved, keeping each repeat's figures"),
     out: commonSpecs.out,
   },
-  validate(o) {
-    validateStorm(o)
-    if (o.fault === 'broker-restart' && o.downtime > 600_000) throw new UsageError('--downtime must be at most 10m')
-  },
+  validate: validateStorm,
   thresholds: () => ['*:unrecovered=0'],
   findings: stormFindings,
   notes: (o) => [

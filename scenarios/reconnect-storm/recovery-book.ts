@@ -18,6 +18,7 @@ export class RecoveryBook implements ConnectionEvents {
   private faultAt: number | undefined
   private backAt: number | undefined
   private readonly recoveredAt = new Map<string, number>()
+  private lastRecoveredAt = Number.NEGATIVE_INFINITY
   private readonly attemptsBySecond = new Map<number, number>()
   private attempts = 0
   private filters = 0
@@ -45,7 +46,7 @@ export class RecoveryBook implements ConnectionEvents {
 
   /** When the last gateway recovered; undefined until all have. */
   get allRecoveredAt(): number | undefined {
-    return this.recoveredAt.size >= this.gateways ? Math.max(...this.recoveredAt.values()) : undefined
+    return this.recoveredAt.size >= this.gateways ? this.lastRecoveredAt : undefined
   }
 
   attempt(_gatewayId: string, at: number): void {
@@ -63,6 +64,7 @@ export class RecoveryBook implements ConnectionEvents {
   subscribed(gatewayId: string, at: number, filters: number): void {
     if (this.faultAt === undefined || at < this.faultAt || this.recoveredAt.has(gatewayId)) return
     this.recoveredAt.set(gatewayId, at)
+    this.lastRecoveredAt = Math.max(this.lastRecoveredAt, at)
     this.filters += filters
     recordUs(this.recovery, Math.max(0, at - (this.backAt ?? this.faultAt)) * 1000)
   }

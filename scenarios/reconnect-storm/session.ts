@@ -5,16 +5,14 @@
  * connection cut at the gateways' proxy, for --downtime. The cell ends when every gateway has all
  * its filters acknowledged again (or at --recovery-timeout), plus a short tail of calls.
  */
+import type { FaultProxy } from '../../loadgen/faults/proxy.ts'
+import { callerRouteOf, gatewayRouteOf } from '../links.ts'
 import { realClock, sleep } from '../../core/clock.ts'
 import { encodeHistogram } from '../../core/histogram.ts'
 import { CLOSE_BOUND_MS, closeWithin, warn, withDeadline } from '../../core/deadline.ts'
-import type { BrokerTarget } from '../../core/mqtt-connect.ts'
 import { deriveRng } from '../../core/rng.ts'
 import { MultiplexedRpcClient } from '../../loadgen/clients/multiplexed.ts'
 import { CallRecorder } from '../../loadgen/engine/recorder.ts'
-import { linkConditions } from '../../loadgen/faults/link-profile.ts'
-import { startFaultProxy, type FaultProxy } from '../../loadgen/faults/proxy.ts'
-import { routeThrough } from '../../loadgen/faults/route.ts'
 import { RandomCaller } from '../../loadgen/storm/random-caller.ts'
 import { fleetLayout, startSimulation, type Simulation } from '../../simulator/fleet.ts'
 import { profileOf } from '../../simulator/profiles.ts'
@@ -68,8 +66,6 @@ async function playCell(o: ReconnectStormOptions, cell: StormCellSpec, run: Cell
   let proxy: FaultProxy | undefined
   const rec = new CallRecorder()
   try {
-    const gatewayLink = linkConditions(o.gatewayLink)
-    const needsProxy = o.fault === 'cut' || gatewayLink !== undefined
     run.progress(`starting ${o.gateways} gateways at ${cell.connectRate > 0 ? `${cell.connectRate}/s` : 'once'}`)
     const start = startSimulation(
       {
@@ -84,21 +80,13 @@ async function playCell(o: ReconnectStormOptions, cell: StormCellSpec, run: Cell
         connections: book,
       },
       {
-        gatewayRoute: needsProxy
-          ? async (t: BrokerTarget) => {
-              const to = new URL(t.url)
-              proxy = await startFaultProxy({ target: { host: to.hostname, port: Number(to.port) }, rng: deriveRng(o.seed, 'gateway-link') })
-              proxy.setLink('both', gatewayLink)
-              const p = proxy
-              return { target: { ...t, via: { host: p.host, port: p.port } }, close: () => p.close() }
-            }
-          : undefined,
+        gatewayRoute: gatewayRouteOf(o, { always: o.fault === 'cut', onRoute: (r) => (proxy = r.proxy) }),
       },
     )
     const sim: Simulation = await withDeadline(start, startBoundMs(o, cell.connectRate), `starting the fleet (${o.gateways} gateways)`)
     closers.push(['stopping the fleet', () => sim.close()])
     onBroker(sim.brokerUrl)
-    const route = await routeThrough({ url: sim.brokerUrl }, linkConditions(o.callerLink), deriveRng(o.seed, 'caller-link'))
+    const route = await callerRouteOf(sim.brokerUrl, o)
     closers.push(["stopping the caller's link", () => route.close()])
     const client = new MultiplexedRpcClient({ broker: route.target, clientId: `${runId}-caller`, protocolVersion: 4, qos: 1, reconnectPeriodMs: 200 })
     closers.push(['closing the caller', () => client.close()])

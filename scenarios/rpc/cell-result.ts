@@ -1,4 +1,5 @@
 /** Turns a merged worker slice into the result file's RPC cell. */
+import { failedCellCommon } from '../cell-runner.ts'
 import { perSec, withAccountingChecked } from '../../core/accounting.ts'
 import { emptyClientStats, packetCounts, type BrokerCounts } from '../../core/counters.ts'
 import { emptySummary, summarizeEncoded } from '../../core/histogram.ts'
@@ -41,11 +42,7 @@ export function failedRpcCell(cell: CellIdentity, error: string): RpcCell {
   const empty = emptySummary()
   return {
     kind: 'rpc',
-    id: cell.id,
-    labels: cell.labels,
-    status: 'failed',
-    error,
-    counts: { sent: 0, ok: 0, dropped: 0, errors: {} },
+    ...failedCellCommon(cell, error),
     deviceErrors: {},
     broker: cellBroker(undefined, { subscribe: 0, unsubscribe: 0, publish: 0 }),
     clients: emptyClientStats(),
@@ -54,10 +51,7 @@ export function failedRpcCell(cell: CellIdentity, error: string): RpcCell {
     roundsPastDeadline: 0,
     roundsMissed: 0,
     attempts: { sent: 0, ok: 0, errors: {}, retried: 0, retriedOk: 0 },
-    elapsedMs: 0,
-    latencyUs: empty,
     roundUs: empty,
     roundUncorrectedUs: empty,
-    series: [],
   }
 }

@@ -3,6 +3,7 @@
  * fleet (or attaches the fleet to --broker), deals devices to users and users to worker threads,
  * and runs each cell's users on the threads. The cell runner does repeats, progress and merging.
  */
+import { gatewayRouteOf } from '../links.ts'
 import { brokerAccess, unreachableBroker, type BrokerAccessOptions } from '../../core/broker-access.ts'
 import { CLOSE_BOUND_MS, closeWithin, warn, WARM_UP_BOUND_MS, withDeadline } from '../../core/deadline.ts'
 import type { BrokerTarget, ProtocolChoice } from '../../core/mqtt-connect.ts'
@@ -20,9 +21,7 @@ import { inShard, rendezvous, waitUntil, type Shard } from '../shard.ts'
 import type { ExecuteOutcome, RunContext } from '../types.ts'
 import { failedRpcCell, rpcCellFromSlice } from './cell-result.ts'
 import { linkConditions, type LinkSpec } from '../../loadgen/faults/link-profile.ts'
-import { routeThrough } from '../../loadgen/faults/route.ts'
 import type { RetryPolicy } from '../../loadgen/strategies/retry.ts'
-import { deriveRng } from '../../core/rng.ts'
 
 export interface RpcCellSpec extends CellIdentity {
   strategy: string
@@ -88,8 +87,7 @@ export async function startFleet(o: RpcRunOptions): Promise<FleetHost> {
   const { external, auth } = brokerAccess(o)
   try {
     const shard = o.shard && { index: o.shard.index, count: o.shard.count }
-    const gatewayLink = o.gatewayLink && linkConditions(o.gatewayLink)
-    const gatewayRoute = gatewayLink && ((t: BrokerTarget) => routeThrough(t, gatewayLink, deriveRng(o.seed, 'gateway-link')))
+    const gatewayRoute = o.gatewayLink && gatewayRouteOf({ gatewayLink: o.gatewayLink, seed: o.seed })
     const fleet = { devices: o.devices, gateways: o.gateways, profile, seed: o.seed, protocolVersion: o.protocol, shard, connectRate: o.connectRate }
     const where = { external, embedded: auth ? { auth } : undefined, gatewayRoute }
     const start = o.fleetWorkers ? startThreadedSimulation(fleet, where, { workers: o.fleetWorkers, onThreadEnd: warn }) : startSimulation(fleet, where).then(hostOf)

@@ -1,7 +1,8 @@
 /** What the caller and the broker meter measured in one cell, as the result file's telemetry cell. */
+import { failedCellCommon } from '../cell-runner.ts'
 import { perSec, withAccountingChecked } from '../../core/accounting.ts'
 import { packetCounts, type BrokerCounts } from '../../core/counters.ts'
-import { emptySummary, summarizeEncoded } from '../../core/histogram.ts'
+import { summarizeEncoded } from '../../core/histogram.ts'
 import type { TelemetryCell } from '../../core/result.ts'
 import { emptyTelemetryMeasures, telemetryStats, type PublishTraffic } from '../../core/telemetry.ts'
 import type { CallerCellData } from '../../loadgen/telemetry/messages.ts'
@@ -49,19 +50,11 @@ export function telemetryCellResult(cell: TelemetryCellSpec, part: TelemetryPart
 
 /** A cell that could not run (the caller process failed or timed out): kept with its reason. */
 export function failedTelemetryCell(cell: TelemetryCellSpec, error: string): TelemetryCell {
-  const counts = { sent: 0, ok: 0, dropped: 0, errors: {} }
+  const common = failedCellCommon(cell, error)
   return {
     kind: 'telemetry',
-    id: cell.id,
-    labels: cell.labels,
-    status: 'failed',
-    error,
-    counts,
-    elapsedMs: 0,
-    throughput: { callsPerSec: 0 },
-    latencyUs: emptySummary(),
+    ...common,
     deviceErrors: {},
-    telemetry: telemetryStats(counts, emptyTelemetryMeasures()),
-    series: [],
+    telemetry: telemetryStats(common.counts, emptyTelemetryMeasures()),
   }
 }

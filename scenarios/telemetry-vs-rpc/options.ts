@@ -1,11 +1,10 @@
 /** telemetry-vs-rpc's options, their parsers and the cells they give (pattern × F). */
-import { listOf, UsageError } from '../../core/cli-support.ts'
+import { UsageError } from '../../core/cli-support.ts'
 import { TELEMETRY_CHARACTERISTICS, type TelemetryCharacteristic } from '../../core/protocol.ts'
 import { TELEMETRY_PATTERNS, type TelemetryPattern } from '../../core/telemetry.ts'
 import type { ProfileChoice } from '../../simulator/profiles.ts'
 import type { CellIdentity } from '../cell-runner.ts'
-import { positiveRate, type LinkOptions } from '../options.ts'
-import type { OptionSpec } from '../types.ts'
+import { nameList, numberList, positiveRate, type LinkOptions } from '../options.ts'
 
 /** The caller link shapes the caller's connection; the gateway link every gateway's. */
 export interface TelemetryVsRpcOptions extends LinkOptions {
@@ -34,25 +33,10 @@ export interface TelemetryCellSpec extends CellIdentity {
 /** Most samples per second one cell may ask for (devices × characteristics × F). */
 export const MAX_SAMPLES_PER_SEC = 100_000
 
-export const hzList: OptionSpec<number[]> = {
-  describe: 'sampling rates F in Hz, comma-separated (one cell per pattern and rate)',
-  parse: (raw, name) => {
-    const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '')
-    if (items.length === 0) throw new UsageError(`--${name} needs at least one rate in Hz, e.g. 1,5,20`)
-    const rate = positiveRate('')
-    return [...new Set(items.map((s) => rate.parse(s, name)!))].sort((a, b) => a - b)
-  },
-  show: (v) => v.join(','),
-}
+export const hzList = numberList('sampling rates F in Hz, comma-separated (one cell per pattern and rate)', 'rate in Hz', '1,5,20', (raw, name) => positiveRate('').parse(raw, name)!)
 
-const names = <T extends string>(allowed: readonly T[], describe: string): OptionSpec<T[]> => ({
-  describe: `${describe}, comma-separated (${allowed.join(', ')})`,
-  parse: (raw, name) => listOf(name, raw, allowed),
-  show: (v) => v.join(','),
-})
-
-export const patternList = names(TELEMETRY_PATTERNS, 'ways of reading the devices')
-export const characteristicList = names(TELEMETRY_CHARACTERISTICS, 'characteristics every device is read for')
+export const patternList = nameList(TELEMETRY_PATTERNS, 'ways of reading the devices')
+export const characteristicList = nameList(TELEMETRY_CHARACTERISTICS, 'characteristics every device is read for')
 
 /** Cross-option checks, before any load. */
 export function validateTelemetryOptions(o: TelemetryVsRpcOptions): void {

@@ -9,6 +9,7 @@
  * (the shaped gateway link), and the caller through `callerBroker`, one BrokerTarget handed to the
  * caller process whose `via` is the shaped caller link's proxy, run in this process.
  */
+import { callerRouteOf, gatewayRouteOf } from '../links.ts'
 import { CLOSE_BOUND_MS, closeWithin, warn, WARM_UP_BOUND_MS, withDeadline } from '../../core/deadline.ts'
 import type { BrokerTarget } from '../../core/mqtt-connect.ts'
 import { publishModeOf, trafficDelta, type PublishTraffic, type StreamTotals } from '../../core/telemetry.ts'
@@ -20,9 +21,7 @@ import { BrokerMeter } from '../../simulator/telemetry/broker-meter.ts'
 import { brokerEnvironment } from '../broker-probe.ts'
 import { runCells, type CellOutcome, type CellRun, type CellSession } from '../cell-runner.ts'
 import { fleetStartBoundMs } from '../rpc/session.ts'
-import { linkConditions } from '../../loadgen/faults/link-profile.ts'
-import { routeThrough, type Route } from '../../loadgen/faults/route.ts'
-import { deriveRng } from '../../core/rng.ts'
+import type { Route } from '../../loadgen/faults/route.ts'
 import type { ExecuteOutcome, RunContext } from '../types.ts'
 import { failedTelemetryCell, telemetryCellResult, type TelemetryPart } from './cell-result.ts'
 import type { TelemetryCellSpec, TelemetryVsRpcOptions } from './options.ts'
@@ -46,14 +45,12 @@ export async function executeTelemetryCells(o: TelemetryVsRpcOptions, cells: rea
   const meter = new BrokerMeter()
   const layout = fleetLayout(o.devices, o.gateways)
   const deviceIds = layout.flatMap((l) => l.deviceIds)
-  const gatewayLink = linkConditions(o.gatewayLink)
-  const gatewayRoute = gatewayLink && ((t: BrokerTarget) => routeThrough(t, gatewayLink, deriveRng(o.seed, 'gateway-link')))
-  const start = startSimulation({ devices: o.devices, gateways: o.gateways, profile: profileOf(o.profile), seed: o.seed, protocolVersion: 4 }, { embedded: { hooks: meter.hooks }, gatewayRoute })
+  const start = startSimulation({ devices: o.devices, gateways: o.gateways, profile: profileOf(o.profile), seed: o.seed, protocolVersion: 4 }, { embedded: { hooks: meter.hooks }, gatewayRoute: gatewayRouteOf(o) })
   const sim: Simulation = await withDeadline(start, fleetStartBoundMs(o.devices), `starting the fleet (${o.devices} devices on ${o.gateways} gateways)`)
   // The caller's link runs in this process, not the caller's, so the caller's CPU figure stays its own.
   let callerRoute: Route
   try {
-    callerRoute = await routeThrough({ url: sim.brokerUrl }, linkConditions(o.callerLink), deriveRng(o.seed, 'caller-link'))
+    callerRoute = await callerRouteOf(sim.brokerUrl, o)
   } catch (err) {
     await sim.close()
     throw err

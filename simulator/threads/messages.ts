@@ -5,7 +5,7 @@
  */
 import type { BrokerTarget } from '../../core/mqtt-connect.ts'
 import type { FleetOptions } from '../fleet.ts'
-import type { GatewayStats } from '../gateway.ts'
+import type { GatewayStats } from '../gateway-stats.ts'
 
 /** Bumped when a message changes shape: a thread of another version is refused at `ready`. */
 export const THREAD_PROTOCOL = 1

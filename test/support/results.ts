@@ -6,7 +6,8 @@
  */
 import { createHistogram, encodeHistogram, recordUs, summarize, type LatencySummary } from '../../core/histogram.ts'
 import type { SeriesPoint } from '../../core/series.ts'
-import { emptyChannelMeasures, SCHEMA_VERSION, type CellResult, type ChannelCell, type ChannelSeriesPoint, type RpcCell, type RunResult, type TelemetryCell } from '../../core/result.ts'
+import { emptyChannelMeasures } from '../../core/channel-measures.ts'
+import { SCHEMA_VERSION, type CellResult, type ChannelCell, type ChannelSeriesPoint, type RpcCell, type RunResult, type TelemetryCell } from '../../core/result.ts'
 import { emptyTelemetryMeasures, telemetryStats, type TelemetryMeasures } from '../../core/telemetry.ts'
 
 /** The cell as an RPC cell; throws (failing the test) when it is missing or of another kind. */
