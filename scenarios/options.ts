@@ -2,7 +2,7 @@
 import { cpus } from 'node:os'
 import { brokerUrl, callerCredentials, type Credentials } from '../core/broker-access.ts'
 import { duration, integer, listOf, oneOf, readablePem, UsageError } from '../core/cli-support.ts'
-import { parseBackoffRange, type BackoffRange } from '../core/backoff.ts'
+import { backoffText, parseBackoffRange, type BackoffRange } from '../core/backoff.ts'
 import { parseRate } from '../core/pacer.ts'
 import { CONVENTIONS, parseConventions, type RpcConvention } from '../simulator/conventions.ts'
 import { profileChoice, profileLabel, profileNames, type ProfileChoice } from '../simulator/profiles.ts'
@@ -51,7 +51,7 @@ export const nameList = <T extends string>(allowed: readonly T[], describe: stri
 export const backoffRange = (describe: string, minMs = 1): OptionSpec<BackoffRange> => ({
   describe,
   parse: (raw, name) => parseBackoffRange(name, raw, minMs),
-  show: (v) => `${v.baseMs}ms..${v.capMs}ms`,
+  show: backoffText,
 })
 
 /** `--conventions envelope,mqtt5,mqttnet`: what the fleet serves (fewer subscriptions per device). */
